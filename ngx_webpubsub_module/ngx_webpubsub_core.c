@@ -1,0 +1,913 @@
+
+/*
+ * Copyright (C) ngx_webpubsub_module authors
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "ngx_webpubsub_core.h"
+
+
+#define ngx_webpubsub_lower(c)                                              \
+    (unsigned char) ((c >= 'A' && c <= 'Z') ? (c | 0x20) : c)
+
+
+static int ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len,
+    const char *lit);
+static void ngx_webpubsub_trim(ngx_webpubsub_str_t *s);
+static long ngx_webpubsub_parse_port(const unsigned char *p, size_t len);
+static size_t ngx_webpubsub_utf8_valid(const unsigned char *p,
+    const unsigned char *end);
+static size_t ngx_webpubsub_int64_length(int64_t n);
+static unsigned char *ngx_webpubsub_int64(unsigned char *dst, int64_t n);
+static size_t ngx_webpubsub_json_array_length(const ngx_webpubsub_str_t *a,
+    size_t n);
+static unsigned char *ngx_webpubsub_json_array(unsigned char *dst,
+    const ngx_webpubsub_str_t *a, size_t n);
+
+
+/* base64url of {"alg":"HS256","typ":"JWT"}, the header every SDK sends */
+static const char  ngx_webpubsub_jwt_header[] =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
+#define NGX_WEBPUBSUB_JWT_HEADER_LEN  (sizeof(ngx_webpubsub_jwt_header) - 1)
+#define NGX_WEBPUBSUB_JWT_SIG_LEN     43
+
+
+static int
+ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len, const char *lit)
+{
+    size_t  i;
+
+    if (strlen(lit) != len) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (ngx_webpubsub_lower(s[i]) != (unsigned char) lit[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+ngx_webpubsub_trim(ngx_webpubsub_str_t *s)
+{
+    while (s->len && (s->data[0] == ' ' || s->data[0] == '\t')) {
+        s->data++;
+        s->len--;
+    }
+
+    while (s->len
+           && (s->data[s->len - 1] == ' ' || s->data[s->len - 1] == '\t'))
+    {
+        s->len--;
+    }
+}
+
+
+static long
+ngx_webpubsub_parse_port(const unsigned char *p, size_t len)
+{
+    long    port;
+    size_t  i;
+
+    if (len == 0 || len > 5) {
+        return -1;
+    }
+
+    port = 0;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return -1;
+        }
+
+        port = port * 10 + (p[i] - '0');
+    }
+
+    if (port < 1 || port > 65535) {
+        return -1;
+    }
+
+    return port;
+}
+
+
+const char *
+ngx_webpubsub_parse_connection_string(const unsigned char *s, size_t len,
+    ngx_webpubsub_conn_str_t *cs)
+{
+    const unsigned char  *p, *end, *semi, *eq;
+    ngx_webpubsub_str_t   key, value, *slot;
+    const char           *dup;
+
+    memset(cs, 0, sizeof(ngx_webpubsub_conn_str_t));
+
+    if (len > NGX_WEBPUBSUB_ENDPOINT_MAX + NGX_WEBPUBSUB_KEY_MAX + 256) {
+        return "is too long";
+    }
+
+    p = s;
+    end = s + len;
+
+    while (p < end) {
+        semi = memchr(p, ';', end - p);
+        if (semi == NULL) {
+            semi = end;
+        }
+
+        /* values may contain "=" (base64 keys end in it): split at the first */
+        eq = memchr(p, '=', semi - p);
+
+        if (eq == NULL) {
+            /* the SDKs ignore segments without "=", and so do we */
+            p = semi + 1;
+            continue;
+        }
+
+        key.data = p;
+        key.len = eq - p;
+        value.data = eq + 1;
+        value.len = semi - eq - 1;
+
+        ngx_webpubsub_trim(&key);
+        ngx_webpubsub_trim(&value);
+
+        if (ngx_webpubsub_strcaseeq(key.data, key.len, "endpoint")) {
+            slot = &cs->endpoint;
+            dup = "has more than one Endpoint";
+
+        } else if (ngx_webpubsub_strcaseeq(key.data, key.len, "accesskey")) {
+            slot = &cs->access_key;
+            dup = "has more than one AccessKey";
+
+        } else if (ngx_webpubsub_strcaseeq(key.data, key.len, "port")) {
+            slot = &cs->port;
+            dup = "has more than one Port";
+
+        } else {
+            /* Version and anything else: no SDK acts on them */
+            p = semi + 1;
+            continue;
+        }
+
+        /* the SDKs disagree on which duplicate wins, so refuse them */
+        if (slot->data != NULL) {
+            return dup;
+        }
+
+        *slot = value;
+
+        p = semi + 1;
+    }
+
+    if (cs->endpoint.data == NULL || cs->endpoint.len == 0) {
+        return "has no Endpoint";
+    }
+
+    if (cs->access_key.data == NULL || cs->access_key.len == 0) {
+        return "has no AccessKey";
+    }
+
+    if (cs->access_key.len > NGX_WEBPUBSUB_KEY_MAX) {
+        return "has an AccessKey that is too long";
+    }
+
+    if (cs->port.data != NULL
+        && ngx_webpubsub_parse_port(cs->port.data, cs->port.len) < 0)
+    {
+        return "has a Port that is not a number from 1 to 65535";
+    }
+
+    return NULL;
+}
+
+
+const char *
+ngx_webpubsub_parse_endpoint(const unsigned char *url, size_t len,
+    const ngx_webpubsub_str_t *port, ngx_webpubsub_endpoint_t *ep)
+{
+    long                  portn;
+    size_t                i, need, scheme_len;
+    unsigned char        *d, c;
+    const unsigned char  *p, *end, *sep, *auth, *auth_end, *host, *host_end;
+
+    memset(ep, 0, sizeof(ngx_webpubsub_endpoint_t));
+
+    p = url;
+    end = url + len;
+
+    for (i = 0; i < len; i++) {
+        if (url[i] == '?' || url[i] == '#') {
+            return "has an endpoint with a query or fragment";
+        }
+    }
+
+    sep = NULL;
+
+    for (i = 0; i + 3 <= len; i++) {
+        if (url[i] == ':' && url[i + 1] == '/' && url[i + 2] == '/') {
+            sep = url + i;
+            break;
+        }
+
+        if (url[i] == '/') {
+            break;
+        }
+    }
+
+    if (sep == NULL) {
+        /* as the JS SDK does: a bare host name means https */
+        ep->secure = 1;
+        auth = p;
+
+    } else if (ngx_webpubsub_strcaseeq(p, sep - p, "https")) {
+        ep->secure = 1;
+        auth = sep + 3;
+
+    } else if (ngx_webpubsub_strcaseeq(p, sep - p, "http")) {
+        auth = sep + 3;
+
+    } else {
+        return "has an endpoint that is not http or https";
+    }
+
+    auth_end = auth;
+
+    while (auth_end < end && *auth_end != '/') {
+        if (*auth_end == '@') {
+            return "has an endpoint with user info";
+        }
+
+        auth_end++;
+    }
+
+    host = auth;
+
+    if (host < auth_end && *host == '[') {
+        host_end = memchr(host, ']', auth_end - host);
+        if (host_end == NULL) {
+            return "has an endpoint with an invalid host";
+        }
+
+        for (p = host + 1; p < host_end; p++) {
+            c = *p;
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+                  || (c >= 'A' && c <= 'F') || c == ':' || c == '.'))
+            {
+                return "has an endpoint with an invalid host";
+            }
+        }
+
+        host_end++;
+
+    } else {
+        for (host_end = host;
+             host_end < auth_end && *host_end != ':';
+             host_end++)
+        {
+            c = *host_end;
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+                  || (c >= 'A' && c <= 'Z') || c == '-' || c == '.'
+                  || c == '_' || c == '~'))
+            {
+                return "has an endpoint with an invalid host";
+            }
+        }
+    }
+
+    if (host_end == host || (host_end - host == 2 && *host == '[')) {
+        return "has an endpoint without a host";
+    }
+
+    portn = 0;
+
+    if (host_end < auth_end) {
+        if (*host_end != ':') {
+            return "has an endpoint with an invalid host";
+        }
+
+        portn = ngx_webpubsub_parse_port(host_end + 1,
+                                         auth_end - host_end - 1);
+        if (portn < 0) {
+            return "has an endpoint with a port that is not 1 to 65535";
+        }
+    }
+
+    if (port != NULL && port->data != NULL) {
+        portn = ngx_webpubsub_parse_port(port->data, port->len);
+        if (portn < 0) {
+            return "has a Port that is not a number from 1 to 65535";
+        }
+    }
+
+    if ((ep->secure && portn == 443) || (!ep->secure && portn == 80)) {
+        portn = 0;
+    }
+
+    for (p = auth_end; p < end; p++) {
+        c = *p;
+        if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>'
+            || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|'
+            || c == '}')
+        {
+            return "has an endpoint with an invalid path";
+        }
+    }
+
+    scheme_len = ep->secure ? sizeof("https://") - 1 : sizeof("http://") - 1;
+
+    /* scheme, host, ":65535", path, and the "/" that may be added */
+    need = scheme_len + (host_end - host) + 6 + (end - auth_end) + 1;
+
+    if (need > NGX_WEBPUBSUB_ENDPOINT_MAX) {
+        return "has an endpoint that is too long";
+    }
+
+    d = ep->buf;
+    memcpy(d, ep->secure ? "https://" : "http://", scheme_len);
+    d += scheme_len;
+
+    ep->host_start = d - ep->buf;
+    ep->host_len = host_end - host;
+
+    for (p = host; p < host_end; p++) {
+        *d++ = ngx_webpubsub_lower(*p);
+    }
+
+    if (portn) {
+        d += sprintf((char *) d, ":%ld", portn);
+    }
+
+    ep->path_start = d - ep->buf;
+
+    memcpy(d, auth_end, end - auth_end);
+    d += end - auth_end;
+
+    if (d == ep->buf + ep->path_start || d[-1] != '/') {
+        *d++ = '/';
+    }
+
+    ep->len = d - ep->buf;
+
+    return NULL;
+}
+
+
+const char *
+ngx_webpubsub_check_hub(const unsigned char *hub, size_t len)
+{
+    size_t         i;
+    unsigned char  c;
+
+    /* the service's rule: ^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$ */
+
+    if (len == 0) {
+        return "is empty";
+    }
+
+    if (len > NGX_WEBPUBSUB_HUB_MAX) {
+        return "is longer than 128 characters";
+    }
+
+    c = hub[0];
+
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+        return "does not start with a letter";
+    }
+
+    for (i = 1; i < len; i++) {
+        c = hub[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '`' || c == ','
+              || c == '.' || c == '[' || c == ']'))
+        {
+            return "has a character other than letters, digits and _`,.[]";
+        }
+    }
+
+    return NULL;
+}
+
+
+const char *
+ngx_webpubsub_client_path(unsigned protocol)
+{
+    switch (protocol) {
+
+    case NGX_WEBPUBSUB_PROTOCOL_MQTT:
+        return "clients/mqtt/hubs/";
+
+    case NGX_WEBPUBSUB_PROTOCOL_SOCKETIO:
+        return "clients/socketio/hubs/";
+
+    default:
+        return "client/hubs/";
+    }
+}
+
+
+size_t
+ngx_webpubsub_client_base_url(const ngx_webpubsub_endpoint_t *ep,
+    unsigned char *dst)
+{
+    size_t  skip;
+
+    /* clients connect over WebSocket: http becomes ws, https wss */
+
+    if (ep->secure) {
+        memcpy(dst, "wss", 3);
+        skip = 5;
+
+    } else {
+        memcpy(dst, "ws", 2);
+        skip = 4;
+    }
+
+    memcpy(dst + skip - 2, ep->buf + skip, ep->len - skip);
+
+    return ep->len - 2;
+}
+
+
+size_t
+ngx_webpubsub_base64url_length(size_t n)
+{
+    return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+
+size_t
+ngx_webpubsub_base64url_encode(unsigned char *dst, const unsigned char *src,
+    size_t n)
+{
+    unsigned char       *d;
+    static const char    alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "abcdefghijklmnopqrstuvwxyz"
+                                      "0123456789-_";
+
+    d = dst;
+
+    while (n >= 3) {
+        *d++ = alphabet[src[0] >> 2];
+        *d++ = alphabet[((src[0] & 0x03) << 4) | (src[1] >> 4)];
+        *d++ = alphabet[((src[1] & 0x0f) << 2) | (src[2] >> 6)];
+        *d++ = alphabet[src[2] & 0x3f];
+
+        src += 3;
+        n -= 3;
+    }
+
+    if (n) {
+        *d++ = alphabet[src[0] >> 2];
+
+        if (n == 1) {
+            *d++ = alphabet[(src[0] & 0x03) << 4];
+
+        } else {
+            *d++ = alphabet[((src[0] & 0x03) << 4) | (src[1] >> 4)];
+            *d++ = alphabet[(src[1] & 0x0f) << 2];
+        }
+    }
+
+    return d - dst;
+}
+
+
+/*
+ * The length of a well-formed UTF-8 sequence at p (no overlongs, no
+ * surrogates, nothing past U+10FFFF), or 0.
+ */
+
+static size_t
+ngx_webpubsub_utf8_valid(const unsigned char *p, const unsigned char *end)
+{
+    size_t         n, i;
+    unsigned char  c, lo, hi;
+
+    c = p[0];
+
+    if (c < 0x80) {
+        return 1;
+    }
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+
+        if (c == 0xe0) {
+            lo = 0xa0;
+
+        } else if (c == 0xed) {
+            hi = 0x9f;
+        }
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+
+        if (c == 0xf0) {
+            lo = 0x90;
+
+        } else if (c == 0xf4) {
+            hi = 0x8f;
+        }
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (end - p) < n) {
+        return 0;
+    }
+
+    if (p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+
+    for (i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf) {
+            return 0;
+        }
+    }
+
+    return n;
+}
+
+
+/*
+ * JSON string contents escaped as JavaScript's JSON.stringify() escapes
+ * them, so that payloads match the SDKs byte for byte.  Bytes that are
+ * not UTF-8 cannot come from a JavaScript string; each becomes U+FFFD,
+ * as a UTF-8 decoder would make it, so the output is always valid JSON.
+ */
+
+size_t
+ngx_webpubsub_json_escape_length(const unsigned char *s, size_t n)
+{
+    size_t               len, u;
+    const unsigned char  *end;
+
+    len = 0;
+    end = s + n;
+
+    while (s < end) {
+        if (*s < 0x80) {
+            if (*s == '"' || *s == '\\' || *s == '\b' || *s == '\f'
+                || *s == '\n' || *s == '\r' || *s == '\t')
+            {
+                len += 2;
+
+            } else if (*s < 0x20) {
+                len += 6;
+
+            } else {
+                len++;
+            }
+
+            s++;
+            continue;
+        }
+
+        u = ngx_webpubsub_utf8_valid(s, end);
+
+        if (u == 0) {
+            len += 3;
+            s++;
+
+        } else {
+            len += u;
+            s += u;
+        }
+    }
+
+    return len;
+}
+
+
+unsigned char *
+ngx_webpubsub_json_escape(unsigned char *dst, const unsigned char *s,
+    size_t n)
+{
+    size_t               u;
+    unsigned char        c;
+    const unsigned char  *end;
+    static const char     hex[] = "0123456789abcdef";
+
+    end = s + n;
+
+    while (s < end) {
+        c = *s;
+
+        if (c >= 0x80) {
+            u = ngx_webpubsub_utf8_valid(s, end);
+
+            if (u == 0) {
+                *dst++ = 0xef;
+                *dst++ = 0xbf;
+                *dst++ = 0xbd;
+                s++;
+
+            } else {
+                memcpy(dst, s, u);
+                dst += u;
+                s += u;
+            }
+
+            continue;
+        }
+
+        s++;
+
+        switch (c) {
+
+        case '"':
+        case '\\':
+            *dst++ = '\\';
+            *dst++ = c;
+            break;
+
+        case '\b':
+            *dst++ = '\\';
+            *dst++ = 'b';
+            break;
+
+        case '\f':
+            *dst++ = '\\';
+            *dst++ = 'f';
+            break;
+
+        case '\n':
+            *dst++ = '\\';
+            *dst++ = 'n';
+            break;
+
+        case '\r':
+            *dst++ = '\\';
+            *dst++ = 'r';
+            break;
+
+        case '\t':
+            *dst++ = '\\';
+            *dst++ = 't';
+            break;
+
+        default:
+            if (c < 0x20) {
+                *dst++ = '\\';
+                *dst++ = 'u';
+                *dst++ = '0';
+                *dst++ = '0';
+                *dst++ = hex[c >> 4];
+                *dst++ = hex[c & 0xf];
+
+            } else {
+                *dst++ = c;
+            }
+        }
+    }
+
+    return dst;
+}
+
+
+static size_t
+ngx_webpubsub_int64_length(int64_t n)
+{
+    size_t    len;
+    uint64_t  u;
+
+    len = 1;
+
+    if (n < 0) {
+        len++;
+        u = (uint64_t) 0 - (uint64_t) n;
+
+    } else {
+        u = (uint64_t) n;
+    }
+
+    while (u >= 10) {
+        u /= 10;
+        len++;
+    }
+
+    return len;
+}
+
+
+static unsigned char *
+ngx_webpubsub_int64(unsigned char *dst, int64_t n)
+{
+    size_t    len, i;
+    uint64_t  u;
+
+    len = ngx_webpubsub_int64_length(n);
+
+    if (n < 0) {
+        *dst = '-';
+        u = (uint64_t) 0 - (uint64_t) n;
+
+    } else {
+        u = (uint64_t) n;
+    }
+
+    for (i = len; i > (n < 0 ? 1 : 0); i--) {
+        dst[i - 1] = (unsigned char) ('0' + u % 10);
+        u /= 10;
+    }
+
+    return dst + len;
+}
+
+
+static size_t
+ngx_webpubsub_json_array_length(const ngx_webpubsub_str_t *a, size_t n)
+{
+    size_t  i, len;
+
+    /* "[" "]" and a "," between elements, two quotes each */
+    len = 2 + (n ? n - 1 : 0);
+
+    for (i = 0; i < n; i++) {
+        len += 2 + ngx_webpubsub_json_escape_length(a[i].data, a[i].len);
+    }
+
+    return len;
+}
+
+
+static unsigned char *
+ngx_webpubsub_json_array(unsigned char *dst, const ngx_webpubsub_str_t *a,
+    size_t n)
+{
+    size_t  i;
+
+    *dst++ = '[';
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *dst++ = ',';
+        }
+
+        *dst++ = '"';
+        dst = ngx_webpubsub_json_escape(dst, a[i].data, a[i].len);
+        *dst++ = '"';
+    }
+
+    *dst++ = ']';
+
+    return dst;
+}
+
+
+#define ngx_webpubsub_cpylit(dst, lit)                                      \
+    (memcpy(dst, lit, sizeof(lit) - 1), (dst) + sizeof(lit) - 1)
+
+
+/*
+ * The claims in the order jsonwebtoken writes them for the JS SDK's
+ * getClientAccessToken(): role, webpubsub.group, iat, exp, aud, sub.
+ */
+
+size_t
+ngx_webpubsub_client_claims_length(const ngx_webpubsub_claims_t *c)
+{
+    size_t  len;
+
+    len = sizeof("{\"iat\":,\"exp\":,\"aud\":\"\"}") - 1
+          + ngx_webpubsub_int64_length(c->iat)
+          + ngx_webpubsub_int64_length(c->exp)
+          + ngx_webpubsub_json_escape_length(c->aud.data, c->aud.len);
+
+    if (c->nroles) {
+        len += sizeof("\"role\":,") - 1
+               + ngx_webpubsub_json_array_length(c->roles, c->nroles);
+    }
+
+    if (c->ngroups) {
+        len += sizeof("\"webpubsub.group\":,") - 1
+               + ngx_webpubsub_json_array_length(c->groups, c->ngroups);
+    }
+
+    if (c->sub.len) {
+        len += sizeof(",\"sub\":\"\"") - 1
+               + ngx_webpubsub_json_escape_length(c->sub.data, c->sub.len);
+    }
+
+    return len;
+}
+
+
+unsigned char *
+ngx_webpubsub_client_claims(unsigned char *dst,
+    const ngx_webpubsub_claims_t *c)
+{
+    *dst++ = '{';
+
+    if (c->nroles) {
+        dst = ngx_webpubsub_cpylit(dst, "\"role\":");
+        dst = ngx_webpubsub_json_array(dst, c->roles, c->nroles);
+        *dst++ = ',';
+    }
+
+    if (c->ngroups) {
+        dst = ngx_webpubsub_cpylit(dst, "\"webpubsub.group\":");
+        dst = ngx_webpubsub_json_array(dst, c->groups, c->ngroups);
+        *dst++ = ',';
+    }
+
+    dst = ngx_webpubsub_cpylit(dst, "\"iat\":");
+    dst = ngx_webpubsub_int64(dst, c->iat);
+    dst = ngx_webpubsub_cpylit(dst, ",\"exp\":");
+    dst = ngx_webpubsub_int64(dst, c->exp);
+    dst = ngx_webpubsub_cpylit(dst, ",\"aud\":\"");
+    dst = ngx_webpubsub_json_escape(dst, c->aud.data, c->aud.len);
+    *dst++ = '"';
+
+    if (c->sub.len) {
+        dst = ngx_webpubsub_cpylit(dst, ",\"sub\":\"");
+        dst = ngx_webpubsub_json_escape(dst, c->sub.data, c->sub.len);
+        *dst++ = '"';
+    }
+
+    *dst++ = '}';
+
+    return dst;
+}
+
+
+size_t
+ngx_webpubsub_jwt_length(size_t payload_len)
+{
+    return NGX_WEBPUBSUB_JWT_HEADER_LEN + 1
+           + ngx_webpubsub_base64url_length(payload_len) + 1
+           + NGX_WEBPUBSUB_JWT_SIG_LEN;
+}
+
+
+int
+ngx_webpubsub_hmac_sha256(const ngx_webpubsub_str_t *key,
+    const unsigned char *msg, size_t len, unsigned char *mac)
+{
+    unsigned int  mac_len;
+
+    if (key->len > NGX_WEBPUBSUB_KEY_MAX) {
+        return -1;
+    }
+
+    /* the AccessKey is used as a string, never base64-decoded */
+
+    if (HMAC(EVP_sha256(), key->data, (int) key->len, msg, len, mac, &mac_len)
+        == NULL
+        || mac_len != NGX_WEBPUBSUB_SHA256_LEN)
+    {
+        ERR_clear_error();
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
+    const unsigned char *payload, size_t payload_len,
+    const ngx_webpubsub_str_t *key)
+{
+    unsigned char  *d;
+    unsigned char   mac[NGX_WEBPUBSUB_SHA256_LEN];
+
+    d = ngx_webpubsub_cpylit(dst, ngx_webpubsub_jwt_header);
+    *d++ = '.';
+    d += ngx_webpubsub_base64url_encode(d, payload, payload_len);
+
+    if (ngx_webpubsub_hmac_sha256(key, dst, d - dst, mac) != 0) {
+        return -1;
+    }
+
+    *d++ = '.';
+    d += ngx_webpubsub_base64url_encode(d, mac, sizeof(mac));
+
+    OPENSSL_cleanse(mac, sizeof(mac));
+
+    *dst_len = d - dst;
+
+    return 0;
+}

@@ -1,0 +1,106 @@
+
+/*
+ * Copyright (C) ngx_webpubsub_module authors
+ *
+ * The Web PubSub protocol core: connection strings, endpoints, hub names,
+ * base64url, JSON string escaping and HS256 JWTs.  Plain C99 on OpenSSL,
+ * with no nginx run-time calls, so that unit tests and fuzzers link it
+ * without nginx.  Functions write into buffers the caller provides and
+ * report errors as static strings.
+ */
+
+
+#ifndef _NGX_WEBPUBSUB_CORE_H_INCLUDED_
+#define _NGX_WEBPUBSUB_CORE_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+/* limits on what the core accepts; every caller relies on them */
+#define NGX_WEBPUBSUB_ENDPOINT_MAX     2048
+#define NGX_WEBPUBSUB_HUB_MAX          128
+#define NGX_WEBPUBSUB_KEY_MAX          4096
+
+#define NGX_WEBPUBSUB_SHA256_LEN       32
+
+#define NGX_WEBPUBSUB_PROTOCOL_DEFAULT   0
+#define NGX_WEBPUBSUB_PROTOCOL_MQTT      1
+#define NGX_WEBPUBSUB_PROTOCOL_SOCKETIO  2
+
+
+typedef struct {
+    const unsigned char  *data;
+    size_t                len;
+} ngx_webpubsub_str_t;
+
+
+/* slices of the input string; data is NULL where the key is absent */
+typedef struct {
+    ngx_webpubsub_str_t   endpoint;
+    ngx_webpubsub_str_t   access_key;
+    ngx_webpubsub_str_t   port;
+} ngx_webpubsub_conn_str_t;
+
+
+/*
+ * A normalised endpoint, "scheme://host[:port]/[path/]", always ending
+ * in "/", the form every SDK joins client and REST paths onto.  The
+ * offsets point into buf.
+ */
+typedef struct {
+    unsigned char         buf[NGX_WEBPUBSUB_ENDPOINT_MAX];
+    size_t                len;
+    size_t                host_start;
+    size_t                host_len;    /* host name, no port */
+    size_t                path_start;  /* the "/" after the authority */
+    unsigned              secure;
+} ngx_webpubsub_endpoint_t;
+
+
+typedef struct {
+    ngx_webpubsub_str_t        aud;
+    ngx_webpubsub_str_t        sub;     /* len 0: no "sub" claim */
+    const ngx_webpubsub_str_t *roles;
+    size_t                     nroles;  /* 0: no "role" claim */
+    const ngx_webpubsub_str_t *groups;
+    size_t                     ngroups; /* 0: no "webpubsub.group" */
+    int64_t                    iat;
+    int64_t                    exp;
+} ngx_webpubsub_claims_t;
+
+
+const char *ngx_webpubsub_parse_connection_string(const unsigned char *s,
+    size_t len, ngx_webpubsub_conn_str_t *cs);
+const char *ngx_webpubsub_parse_endpoint(const unsigned char *url,
+    size_t len, const ngx_webpubsub_str_t *port,
+    ngx_webpubsub_endpoint_t *ep);
+const char *ngx_webpubsub_check_hub(const unsigned char *hub, size_t len);
+
+const char *ngx_webpubsub_client_path(unsigned protocol);
+size_t ngx_webpubsub_client_base_url(const ngx_webpubsub_endpoint_t *ep,
+    unsigned char *dst);
+
+size_t ngx_webpubsub_base64url_length(size_t n);
+size_t ngx_webpubsub_base64url_encode(unsigned char *dst,
+    const unsigned char *src, size_t n);
+
+size_t ngx_webpubsub_json_escape_length(const unsigned char *s, size_t n);
+unsigned char *ngx_webpubsub_json_escape(unsigned char *dst,
+    const unsigned char *s, size_t n);
+
+size_t ngx_webpubsub_client_claims_length(const ngx_webpubsub_claims_t *c);
+unsigned char *ngx_webpubsub_client_claims(unsigned char *dst,
+    const ngx_webpubsub_claims_t *c);
+
+size_t ngx_webpubsub_jwt_length(size_t payload_len);
+int ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
+    const unsigned char *payload, size_t payload_len,
+    const ngx_webpubsub_str_t *key);
+
+int ngx_webpubsub_hmac_sha256(const ngx_webpubsub_str_t *key,
+    const unsigned char *msg, size_t len, unsigned char *mac);
+
+
+#endif /* _NGX_WEBPUBSUB_CORE_H_INCLUDED_ */

@@ -1,0 +1,391 @@
+
+/*
+ * Unit tests of the protocol core, outside nginx.  Expected values are
+ * vectors from PROTOCOL.md (produced by the JS SDK), RFC 4648, or are
+ * checked independently (jansson parses every JSON the core writes).
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ngx_webpubsub_core.h"
+
+
+static int  passed, failed;
+
+
+#define check(cond, name)                                                   \
+    do {                                                                    \
+        if (cond) {                                                         \
+            passed++;                                                       \
+        } else {                                                            \
+            failed++;                                                       \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, name);           \
+        }                                                                   \
+    } while (0)
+
+
+#define S(lit)  { (const unsigned char *) lit, sizeof(lit) - 1 }
+
+
+static int
+eq(const unsigned char *p, size_t len, const char *lit)
+{
+    return len == strlen(lit) && memcmp(p, lit, len) == 0;
+}
+
+
+static void
+test_base64url(void)
+{
+    static const char  *in[] = { "", "f", "fo", "foo", "foob", "fooba",
+                                 "foobar" };
+    static const char  *out[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg",
+                                  "Zm9vYmE", "Zm9vYmFy" };
+    unsigned char       buf[16], bin[3] = { 0xfb, 0xff, 0xfe };
+    size_t              i, n;
+
+    for (i = 0; i < 7; i++) {
+        n = ngx_webpubsub_base64url_encode(buf, (const unsigned char *) in[i],
+                                           strlen(in[i]));
+        check(eq(buf, n, out[i]), "base64url RFC 4648 vector");
+        check(n == ngx_webpubsub_base64url_length(strlen(in[i])),
+              "base64url length");
+    }
+
+    n = ngx_webpubsub_base64url_encode(buf, bin, 3);
+    check(eq(buf, n, "-__-"), "base64url uses - and _");
+}
+
+
+static void
+test_hmac(void)
+{
+    ngx_webpubsub_str_t  key = S("abc"), key2 = S("def");
+    unsigned char        mac[32];
+    char                 hex[65];
+    size_t               i;
+
+    check(ngx_webpubsub_hmac_sha256(&key, (const unsigned char *) "conn1", 5,
+                                    mac) == 0, "hmac ok");
+    for (i = 0; i < 32; i++) {
+        sprintf(hex + 2 * i, "%02x", mac[i]);
+    }
+    check(strcmp(hex, "1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad694"
+                      "81a46462422ef64") == 0, "ce-signature vector, key abc");
+
+    ngx_webpubsub_hmac_sha256(&key2, (const unsigned char *) "conn1", 5, mac);
+    for (i = 0; i < 32; i++) {
+        sprintf(hex + 2 * i, "%02x", mac[i]);
+    }
+    check(strcmp(hex, "3faa58ef07ac3df35ecee298ec3d4fa4fea5496eff20e45af"
+                      "61f500994ef73c8") == 0, "ce-signature vector, key def");
+}
+
+
+static void
+test_client_token(void)
+{
+    unsigned char           payload[512], token[1024], *p;
+    size_t                  n, tlen;
+    ngx_webpubsub_str_t     key = S("abc");
+    ngx_webpubsub_str_t     roles[] = { S("webpubsub.joinLeaveGroup.room1") };
+    ngx_webpubsub_str_t     groups[] = { S("room1") };
+    ngx_webpubsub_claims_t  c;
+
+    memset(&c, 0, sizeof(c));
+    c.aud.data = (const unsigned char *) "http://localhost:8080/client/hubs/chat";
+    c.aud.len = strlen((const char *) c.aud.data);
+    c.sub.data = (const unsigned char *) "user1";
+    c.sub.len = 5;
+    c.roles = roles;
+    c.nroles = 1;
+    c.groups = groups;
+    c.ngroups = 1;
+    c.iat = 1700000000;
+    c.exp = 1700003600;
+
+    n = ngx_webpubsub_client_claims_length(&c);
+    p = ngx_webpubsub_client_claims(payload, &c);
+    check((size_t) (p - payload) == n, "claims length is exact");
+    check(eq(payload, n,
+             "{\"role\":[\"webpubsub.joinLeaveGroup.room1\"],"
+             "\"webpubsub.group\":[\"room1\"],\"iat\":1700000000,"
+             "\"exp\":1700003600,"
+             "\"aud\":\"http://localhost:8080/client/hubs/chat\","
+             "\"sub\":\"user1\"}"), "claims in jsonwebtoken's order");
+
+    check(ngx_webpubsub_jwt_sign(token, &tlen, payload, n, &key) == 0,
+          "sign ok");
+    check(tlen == ngx_webpubsub_jwt_length(n), "jwt length is exact");
+    check(eq(token, tlen,
+             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjpbIndlYnB1YnN1Yi"
+             "5qb2luTGVhdmVHcm91cC5yb29tMSJdLCJ3ZWJwdWJzdWIuZ3JvdXAiOlsicm9vb"
+             "TEiXSwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDM2MDAsImF1ZCI6Imh0"
+             "dHA6Ly9sb2NhbGhvc3Q6ODA4MC9jbGllbnQvaHVicy9jaGF0Iiwic3ViIjoidXN"
+             "lcjEifQ.jrGRD6vRoA0pVLXu2wLTs8kcvCepom6KoafVSxg4odY"),
+          "PROTOCOL.md 2.1 token vector");
+
+    /* anonymous, no roles, no groups: only iat, exp, aud */
+    c.sub.len = 0;
+    c.nroles = 0;
+    c.ngroups = 0;
+    n = ngx_webpubsub_client_claims_length(&c);
+    p = ngx_webpubsub_client_claims(payload, &c);
+    check(eq(payload, p - payload,
+             "{\"iat\":1700000000,\"exp\":1700003600,"
+             "\"aud\":\"http://localhost:8080/client/hubs/chat\"}")
+          && (size_t) (p - payload) == n, "claims without sub, role, group");
+}
+
+
+static void
+test_rest_token(void)
+{
+    static const char  payload[] =
+        "{\"iat\":1700000000,\"exp\":1700003600,\"aud\":\"http://localhost:"
+        "8080/api/hubs/chat/:send?api-version=2024-12-01\"}";
+    unsigned char        token[512];
+    size_t               tlen;
+    ngx_webpubsub_str_t  key = S("abc");
+
+    ngx_webpubsub_jwt_sign(token, &tlen, (const unsigned char *) payload,
+                           sizeof(payload) - 1, &key);
+    check(eq(token, tlen,
+             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3MDAwMDAwMDAsIm"
+             "V4cCI6MTcwMDAwMzYwMCwiYXVkIjoiaHR0cDovL2xvY2FsaG9zdDo4MDgwL2Fwa"
+             "S9odWJzL2NoYXQvOnNlbmQ_YXBpLXZlcnNpb249MjAyNC0xMi0wMSJ9.NEDe3og"
+             "meXPd9MzJ71hLfdtA-Z9VstCwc0ssoF_Pdtc"),
+          "PROTOCOL.md 3.3(a) REST token vector");
+}
+
+
+static void
+test_json_escape(void)
+{
+    static const struct {
+        const char  *in;
+        size_t       len;
+        const char  *out;
+    } v[] = {
+        { "plain", 5, "plain" },
+        { "q\"b\\s", 5, "q\\\"b\\\\s" },
+        { "\b\f\n\r\t", 5, "\\b\\f\\n\\r\\t" },
+        { "\x01\x1f\x7f", 3, "\\u0001\\u001f\x7f" },
+        { "\0", 1, "\\u0000" },
+        { "/", 1, "/" },
+        { "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9,
+          "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80" },
+        { "\xff", 1, "\xef\xbf\xbd" },
+        { "a\xc3", 2, "a\xef\xbf\xbd" },
+        { "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },
+        { "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+        { "\xf4\x90\x80\x80", 4,
+          "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+    };
+    unsigned char  buf[64], *p;
+    size_t         i, n;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        n = ngx_webpubsub_json_escape_length((const unsigned char *) v[i].in,
+                                             v[i].len);
+        p = ngx_webpubsub_json_escape(buf, (const unsigned char *) v[i].in,
+                                      v[i].len);
+        check((size_t) (p - buf) == n, "escape length is exact");
+        check(eq(buf, p - buf, v[i].out), "escape as JSON.stringify");
+    }
+}
+
+
+/* every byte value in every position: output parses back with jansson */
+static void
+test_json_roundtrip(void)
+{
+    unsigned char        in[256], out[256 * 6 + 2], *p;
+    json_t              *j;
+    json_error_t         err;
+    size_t               i, n;
+    int                  ok;
+
+    for (i = 0; i < 256; i++) {
+        in[i] = (unsigned char) i;
+    }
+
+    out[0] = '"';
+    p = ngx_webpubsub_json_escape(out + 1, in, 256);
+    *p++ = '"';
+    n = p - out;
+
+    j = json_loadb((const char *) out, n, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                   &err);
+    check(j != NULL && json_is_string(j), "all bytes give a valid JSON string");
+
+    if (j != NULL) {
+        /* ASCII comes back exactly; each non-UTF-8 byte as U+FFFD */
+        ok = json_string_length(j) == 128 + 128 * 3
+             && memcmp(json_string_value(j), in, 128) == 0;
+        check(ok, "ASCII survives the round trip");
+        json_decref(j);
+    }
+}
+
+
+static void
+test_connection_string(void)
+{
+    static const struct {
+        const char  *cs;
+        const char  *endpoint;   /* normalised, or NULL for an error */
+        const char  *key;
+        const char  *err;
+    } v[] = {
+        { "Endpoint=http://localhost;Port=8080;AccessKey=abc;Version=1.0;",
+          "http://localhost:8080/", "abc", NULL },
+        { "Endpoint=https://x.com;Port=443;AccessKey=abc;Version=1.0;",
+          "https://x.com/", "abc", NULL },
+        { "Endpoint=x.webpubsub.azure.com;AccessKey=k==;Version=1.0;",
+          "https://x.webpubsub.azure.com/", "k==", NULL },
+        { "endpoint=HTTPS://Ex.Webpubsub.Azure.COM:443/Base;accesskey=K/+=",
+          "https://ex.webpubsub.azure.com/Base/", "K/+=", NULL },
+        { "Endpoint=http://127.0.0.1:80/;AccessKey=a",
+          "http://127.0.0.1/", "a", NULL },
+        { "Endpoint=http://h:81;AccessKey=a;Port=8443",
+          "http://h:8443/", "a", NULL },
+        { "Endpoint=http://[::1]:8080;AccessKey=a;",
+          "http://[::1]:8080/", "a", NULL },
+        { " Endpoint = http://h ; AccessKey = a b ; junk ;;",
+          "http://h/", "a b", NULL },
+        { "AccessKey=abc;Version=1.0;", NULL, NULL, "has no Endpoint" },
+        { "Endpoint=;AccessKey=abc", NULL, NULL, "has no Endpoint" },
+        { "Endpoint=http://h;Version=1.0;", NULL, NULL, "has no AccessKey" },
+        { "Endpoint=http://h;AccessKey=", NULL, NULL, "has no AccessKey" },
+        { "Endpoint=http://h;AccessKey=a;accesskey=b", NULL, NULL,
+          "has more than one AccessKey" },
+        { "Endpoint=http://h;ENDPOINT=http://i;AccessKey=a", NULL, NULL,
+          "has more than one Endpoint" },
+        { "Endpoint=http://h;AccessKey=a;Port=0", NULL, NULL,
+          "has a Port that is not a number from 1 to 65535" },
+        { "Endpoint=http://h;AccessKey=a;Port=65536", NULL, NULL,
+          "has a Port that is not a number from 1 to 65535" },
+        { "Endpoint=http://h;AccessKey=a;Port=-1", NULL, NULL,
+          "has a Port that is not a number from 1 to 65535" },
+        { "Endpoint=http://h;AccessKey=a;Port=", NULL, NULL,
+          "has a Port that is not a number from 1 to 65535" },
+        { "Endpoint=ftp://h;AccessKey=a", NULL, NULL,
+          "has an endpoint that is not http or https" },
+        { "Endpoint=ws://h;AccessKey=a", NULL, NULL,
+          "has an endpoint that is not http or https" },
+        { "Endpoint=http://;AccessKey=a", NULL, NULL,
+          "has an endpoint without a host" },
+        { "Endpoint=http://u@h;AccessKey=a", NULL, NULL,
+          "has an endpoint with user info" },
+        { "Endpoint=http://h/?x=1;AccessKey=a", NULL, NULL,
+          "has an endpoint with a query or fragment" },
+        { "Endpoint=http://h/a b;AccessKey=a", NULL, NULL,
+          "has an endpoint with an invalid path" },
+        { "Endpoint=http://h:99999;AccessKey=a", NULL, NULL,
+          "has an endpoint with a port that is not 1 to 65535" },
+        { "Endpoint=http://h\"x;AccessKey=a", NULL, NULL,
+          "has an endpoint with an invalid host" },
+    };
+    size_t                    i;
+    const char               *err;
+    ngx_webpubsub_conn_str_t  cs;
+    ngx_webpubsub_endpoint_t  ep;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        err = ngx_webpubsub_parse_connection_string(
+                  (const unsigned char *) v[i].cs, strlen(v[i].cs), &cs);
+
+        if (err == NULL) {
+            err = ngx_webpubsub_parse_endpoint(cs.endpoint.data,
+                                               cs.endpoint.len, &cs.port, &ep);
+        }
+
+        if (v[i].err) {
+            check(err != NULL && strcmp(err, v[i].err) == 0, v[i].cs);
+            if (err == NULL || strcmp(err, v[i].err) != 0) {
+                printf("  got: %s\n", err ? err : "(no error)");
+            }
+            continue;
+        }
+
+        check(err == NULL, v[i].cs);
+        if (err != NULL) {
+            printf("  got: %s\n", err);
+            continue;
+        }
+
+        check(eq(ep.buf, ep.len, v[i].endpoint), v[i].endpoint);
+        check(eq(cs.access_key.data, cs.access_key.len, v[i].key), v[i].key);
+    }
+}
+
+
+static void
+test_endpoint_parts(void)
+{
+    unsigned char             buf[NGX_WEBPUBSUB_ENDPOINT_MAX];
+    size_t                    n;
+    ngx_webpubsub_endpoint_t  ep;
+
+    ngx_webpubsub_parse_endpoint((const unsigned char *) "https://H.com:8443/p",
+                                 20, NULL, &ep);
+    check(eq(ep.buf + ep.host_start, ep.host_len, "h.com"), "host part");
+    check(eq(ep.buf + ep.path_start, ep.len - ep.path_start, "/p/"),
+          "path part");
+    n = ngx_webpubsub_client_base_url(&ep, buf);
+    check(eq(buf, n, "wss://h.com:8443/p/"), "https gives wss");
+
+    ngx_webpubsub_parse_endpoint((const unsigned char *) "http://h", 8, NULL,
+                                 &ep);
+    n = ngx_webpubsub_client_base_url(&ep, buf);
+    check(eq(buf, n, "ws://h/"), "http gives ws");
+}
+
+
+static void
+test_hub(void)
+{
+    static const char  *good[] = { "chat", "Chat", "a", "h_1`,.[]",
+        "A234567890123456789012345678901234567890123456789012345678901234"
+        "5678901234567890123456789012345678901234567890123456789012345678" };
+    static const char  *bad[] = { "", "1chat", "_chat", "ch at", "ch/at",
+        "ch-at", "chat\xc3\xa9",
+        "A234567890123456789012345678901234567890123456789012345678901234"
+        "56789012345678901234567890123456789012345678901234567890123456789" };
+    size_t              i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        check(ngx_webpubsub_check_hub((const unsigned char *) good[i],
+                                      strlen(good[i])) == NULL, good[i]);
+    }
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        check(ngx_webpubsub_check_hub((const unsigned char *) bad[i],
+                                      strlen(bad[i])) != NULL, bad[i]);
+    }
+}
+
+
+int
+main(void)
+{
+    test_base64url();
+    test_hmac();
+    test_client_token();
+    test_rest_token();
+    test_json_escape();
+    test_json_roundtrip();
+    test_connection_string();
+    test_endpoint_parts();
+    test_hub();
+
+    printf("%d passed, %d failed\n", passed, failed);
+
+    return failed ? 1 : 0;
+}
