@@ -1,0 +1,726 @@
+
+/*
+ * Copyright (C) ngx_webpubsub_module authors
+ *
+ * Module definition and the configuration every job shares: the service
+ * endpoint, its access keys and the hub.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_webpubsub_module.h"
+
+
+static ngx_int_t ngx_http_webpubsub_add_variables(ngx_conf_t *cf);
+static void *ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_webpubsub_set_service(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *url,
+    ngx_webpubsub_str_t *port);
+static char *ngx_http_webpubsub_add_key(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *key, ngx_uint_t first);
+static char *ngx_http_webpubsub_connection_string(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_webpubsub_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_webpubsub_access_key(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_webpubsub_access_key_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_webpubsub_hub(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_webpubsub_values(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_webpubsub_protocol(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_webpubsub_ttl_check(ngx_conf_t *cf, void *post,
+    void *data);
+
+
+static ngx_conf_post_t  ngx_http_webpubsub_ttl_post =
+    { ngx_http_webpubsub_ttl_check };
+
+
+static ngx_command_t  ngx_http_webpubsub_commands[] = {
+
+    { ngx_string("webpubsub_connection_string"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webpubsub_connection_string,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webpubsub_endpoint"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webpubsub_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webpubsub_access_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webpubsub_access_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webpubsub_access_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webpubsub_access_key_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webpubsub_hub"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webpubsub_hub,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, hub),
+      NULL },
+
+    { ngx_string("webpubsub_token"),
+      NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_NOARGS,
+      ngx_http_webpubsub_token,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webpubsub_token_user_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, user_id),
+      NULL },
+
+    { ngx_string("webpubsub_token_roles"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webpubsub_values,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, roles),
+      NULL },
+
+    { ngx_string("webpubsub_token_groups"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webpubsub_values,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, groups),
+      NULL },
+
+    { ngx_string("webpubsub_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, ttl),
+      &ngx_http_webpubsub_ttl_post },
+
+    { ngx_string("webpubsub_token_protocol"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webpubsub_protocol,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, protocol),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_webpubsub_module_ctx = {
+    ngx_http_webpubsub_add_variables,      /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_webpubsub_create_loc_conf,    /* create location configuration */
+    ngx_http_webpubsub_merge_loc_conf      /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_webpubsub_module = {
+    NGX_MODULE_V1,
+    &ngx_http_webpubsub_module_ctx,        /* module context */
+    ngx_http_webpubsub_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_webpubsub_vars[] = {
+
+    { ngx_string("webpubsub_token"), NULL,
+      ngx_http_webpubsub_token_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webpubsub_client_url"), NULL,
+      ngx_http_webpubsub_client_url_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_webpubsub_json_type =
+    ngx_string("application/json");
+
+
+ngx_http_webpubsub_ctx_t *
+ngx_http_webpubsub_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_webpubsub_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_webpubsub_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_webpubsub_module);
+    }
+
+    return ctx;
+}
+
+
+ngx_int_t
+ngx_http_webpubsub_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *json, size_t len)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    /* tokens must never be stored by a browser or a proxy cache */
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    r->headers_out.status = status;
+    r->headers_out.content_type = ngx_http_webpubsub_json_type;
+    r->headers_out.content_type_len = ngx_http_webpubsub_json_type.len;
+    r->headers_out.content_length_n = len;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = json;
+    b->last = json + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_webpubsub_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *reason)
+{
+    u_char  *json, *p;
+    size_t   len;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "webpubsub: %s", reason);
+
+    len = sizeof("{\"error\":\"\"}") - 1
+          + ngx_webpubsub_json_escape_length((u_char *) reason,
+                                             ngx_strlen(reason));
+
+    json = ngx_pnalloc(r->pool, len);
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(json, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
+    p = ngx_webpubsub_json_escape(p, (u_char *) reason, ngx_strlen(reason));
+    *p++ = '"';
+    *p++ = '}';
+
+    return ngx_http_webpubsub_send_json(r, status, json, len);
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_webpubsub_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_webpubsub_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_webpubsub_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->endpoint = NULL;
+     *     conf->client_base = { 0, NULL };
+     *     conf->keys = NULL;
+     *     conf->token = 0;
+     *     conf->token_file = NULL;
+     *     conf->token_line = 0;
+     */
+
+    conf->hub = NGX_CONF_UNSET_PTR;
+    conf->user_id = NGX_CONF_UNSET_PTR;
+    conf->roles = NGX_CONF_UNSET_PTR;
+    conf->groups = NGX_CONF_UNSET_PTR;
+    conf->ttl = NGX_CONF_UNSET;
+    conf->protocol = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_webpubsub_loc_conf_t *prev = parent;
+    ngx_http_webpubsub_loc_conf_t *conf = child;
+
+    const char  *missing;
+
+    if (conf->endpoint == NULL) {
+        conf->endpoint = prev->endpoint;
+        conf->client_base = prev->client_base;
+    }
+
+    /* like add_header: keys set on a level replace the inherited list */
+    if (conf->keys == NULL) {
+        conf->keys = prev->keys;
+    }
+
+    ngx_conf_merge_ptr_value(conf->hub, prev->hub, NULL);
+    ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
+    ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);
+    ngx_conf_merge_ptr_value(conf->groups, prev->groups, NULL);
+    ngx_conf_merge_sec_value(conf->ttl, prev->ttl, 3600);
+    ngx_conf_merge_uint_value(conf->protocol, prev->protocol,
+                              NGX_WEBPUBSUB_PROTOCOL_DEFAULT);
+
+    if (!conf->token) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->endpoint == NULL) {
+        missing = "no webpubsub_endpoint or webpubsub_connection_string";
+
+    } else if (conf->keys == NULL) {
+        missing = "no webpubsub_access_key or webpubsub_connection_string";
+
+    } else if (conf->hub == NULL) {
+        missing = "no webpubsub_hub";
+
+    } else {
+        return NGX_CONF_OK;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "\"webpubsub_token\" directive has %s configured "
+                  "in %s:%ui", missing, conf->token_file, conf->token_line);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_webpubsub_set_service(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *url,
+    ngx_webpubsub_str_t *port)
+{
+    size_t                     n;
+    const char                *err;
+    ngx_webpubsub_endpoint_t  *ep;
+
+    if (wlcf->endpoint != NULL) {
+        return "is duplicate: this level already has an endpoint";
+    }
+
+    ep = ngx_pcalloc(cf->pool, sizeof(ngx_webpubsub_endpoint_t));
+    if (ep == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    err = ngx_webpubsub_parse_endpoint(url->data, url->len, port, ep);
+    if (err != NULL) {
+        return (char *) err;
+    }
+
+    wlcf->client_base.data = ngx_pnalloc(cf->pool, ep->len);
+    if (wlcf->client_base.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_webpubsub_client_base_url(ep, wlcf->client_base.data);
+    wlcf->client_base.len = n;
+
+    wlcf->endpoint = ep;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_webpubsub_add_key(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *key, ngx_uint_t first)
+{
+    ngx_str_t  *k;
+
+    if (key->len == 0) {
+        return "has an empty key";
+    }
+
+    if (key->len > NGX_WEBPUBSUB_KEY_MAX) {
+        return "has a key longer than 4096 bytes";
+    }
+
+    if (wlcf->keys == NULL) {
+        wlcf->keys = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (wlcf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    k = ngx_array_push(wlcf->keys);
+    if (k == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a connection string's key signs, whatever order the lines are in */
+    if (first && wlcf->keys->nelts > 1) {
+        k = wlcf->keys->elts;
+        ngx_memmove(&k[1], &k[0], (wlcf->keys->nelts - 1) * sizeof(ngx_str_t));
+    }
+
+    *k = *key;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_webpubsub_connection_string(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    char                      *rv;
+    ngx_str_t                 *value, url, key;
+    const char                *err;
+    ngx_webpubsub_conn_str_t   cs;
+
+    value = cf->args->elts;
+
+    err = ngx_webpubsub_parse_connection_string(value[1].data, value[1].len,
+                                                &cs);
+    if (err != NULL) {
+        return (char *) err;
+    }
+
+    url.data = (u_char *) cs.endpoint.data;
+    url.len = cs.endpoint.len;
+
+    rv = ngx_http_webpubsub_set_service(cf, wlcf, &url, &cs.port);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    key.data = (u_char *) cs.access_key.data;
+    key.len = cs.access_key.len;
+
+    return ngx_http_webpubsub_add_key(cf, wlcf, &key, 1);
+}
+
+
+static char *
+ngx_http_webpubsub_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    return ngx_http_webpubsub_set_service(cf, wlcf, &value[1], NULL);
+}
+
+
+static char *
+ngx_http_webpubsub_access_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    return ngx_http_webpubsub_add_key(cf, wlcf, &value[1], 0);
+}
+
+
+static char *
+ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    char             *rv;
+    off_t             size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *value, name, key;
+    ngx_file_info_t   fi;
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"webpubsub_access_key_file\" directive cannot "
+                           "open \"%s\"", name.data);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"webpubsub_access_key_file\" directive cannot "
+                           "stat \"%s\"", name.data);
+        goto done;
+    }
+
+    size = ngx_file_size(&fi);
+
+    /* room for a trailing newline an editor may add */
+    if (!ngx_is_file(&fi) || size > NGX_WEBPUBSUB_KEY_MAX + 2) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_access_key_file\" directive: \"%s\" "
+                           "is not a regular file of at most 4096 bytes",
+                           name.data);
+        goto done;
+    }
+
+    key.data = ngx_pnalloc(cf->pool, size + 1);
+    if (key.data == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_fd(fd, key.data, size + 1);
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"webpubsub_access_key_file\" directive cannot "
+                           "read \"%s\"", name.data);
+        goto done;
+    }
+
+    key.len = n;
+
+    while (key.len
+           && (key.data[key.len - 1] == '\n' || key.data[key.len - 1] == '\r'
+               || key.data[key.len - 1] == ' '
+               || key.data[key.len - 1] == '\t'))
+    {
+        key.len--;
+    }
+
+    if (key.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_access_key_file\" directive: \"%s\" "
+                           "is empty", name.data);
+        goto done;
+    }
+
+    rv = ngx_http_webpubsub_add_key(cf, wlcf, &key, 0);
+
+done:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%s\" failed", name.data);
+    }
+
+    return rv;
+}
+
+
+static char *
+ngx_http_webpubsub_hub(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                      *rv;
+    ngx_str_t                 *value;
+    const char                *err;
+    ngx_http_complex_value_t  *cv;
+
+    rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    cv = *(ngx_http_complex_value_t **) ((char *) conf + cmd->offset);
+
+    if (cv->lengths != NULL) {
+        /* checked per request, where the value is known */
+        return NGX_CONF_OK;
+    }
+
+    err = ngx_webpubsub_check_hub(cv->value.data, cv->value.len);
+    if (err != NULL) {
+        value = cf->args->elts;
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_hub\" directive: hub name \"%V\" %s",
+                           &value[1], err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_webpubsub_values(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_array_t                       **a;
+    ngx_str_t                          *value;
+    ngx_uint_t                          i;
+    ngx_http_complex_value_t           *cv;
+    ngx_http_compile_complex_value_t    ccv;
+
+    a = (ngx_array_t **) ((char *) conf + cmd->offset);
+
+    if (*a != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *a = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                          sizeof(ngx_http_complex_value_t));
+    if (*a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        cv = ngx_array_push(*a);
+        if (cv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &value[i];
+        ccv.complex_value = cv;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_webpubsub_protocol(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (wlcf->protocol != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "default") == 0) {
+        wlcf->protocol = NGX_WEBPUBSUB_PROTOCOL_DEFAULT;
+
+    } else if (ngx_strcmp(value[1].data, "mqtt") == 0) {
+        wlcf->protocol = NGX_WEBPUBSUB_PROTOCOL_MQTT;
+
+    } else if (ngx_strcmp(value[1].data, "socketio") == 0) {
+        wlcf->protocol = NGX_WEBPUBSUB_PROTOCOL_SOCKETIO;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_token_protocol\" directive: unknown "
+                           "protocol \"%V\", it must be \"default\", "
+                           "\"mqtt\" or \"socketio\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_webpubsub_ttl_check(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *ttl = data;
+
+    if (*ttl <= 0) {
+        return "must be more than 0";
+    }
+
+    return NGX_CONF_OK;
+}

@@ -1,0 +1,75 @@
+
+/*
+ * Copyright (C) ngx_webpubsub_module authors
+ */
+
+
+#ifndef _NGX_HTTP_WEBPUBSUB_MODULE_H_INCLUDED_
+#define _NGX_HTTP_WEBPUBSUB_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_webpubsub_core.h"
+
+
+/* the longest user id, role or group a token may carry, in bytes */
+#define NGX_HTTP_WEBPUBSUB_VALUE_MAX  4096
+
+
+typedef struct {
+    /* the service: set together by one directive, inherited together */
+    ngx_webpubsub_endpoint_t  *endpoint;
+    ngx_str_t                  client_base;    /* ws(s)://host[:port]/... */
+    ngx_array_t               *keys;           /* of ngx_str_t, [0] signs */
+    ngx_http_complex_value_t  *hub;
+
+    /* negotiate */
+    ngx_http_complex_value_t  *user_id;
+    ngx_array_t               *roles;          /* of ngx_http_complex_value_t */
+    ngx_array_t               *groups;         /* of ngx_http_complex_value_t */
+    time_t                     ttl;
+    ngx_uint_t                 protocol;
+
+    ngx_flag_t                 token;
+    u_char                    *token_file;
+    ngx_uint_t                 token_line;
+} ngx_http_webpubsub_loc_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                 status;         /* 0 or an error status */
+    ngx_str_t                  reason;
+    ngx_str_t                  hub;
+    ngx_str_t                  aud;
+    ngx_str_t                  token;
+    ngx_str_t                  base_url;
+    ngx_str_t                  url;
+} ngx_http_webpubsub_token_t;
+
+
+typedef struct {
+    ngx_http_webpubsub_token_t  *token;
+} ngx_http_webpubsub_ctx_t;
+
+
+ngx_http_webpubsub_ctx_t *ngx_http_webpubsub_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_webpubsub_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *json, size_t len);
+ngx_int_t ngx_http_webpubsub_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *reason);
+
+char *ngx_http_webpubsub_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_webpubsub_client_url_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+extern ngx_module_t  ngx_http_webpubsub_module;
+
+
+#endif /* _NGX_HTTP_WEBPUBSUB_MODULE_H_INCLUDED_ */

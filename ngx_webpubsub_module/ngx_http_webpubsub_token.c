@@ -1,0 +1,485 @@
+
+/*
+ * Copyright (C) ngx_webpubsub_module authors
+ *
+ * Negotiate: client access tokens and URLs, as the SDKs'
+ * getClientAccessToken() makes them, served by a content handler and
+ * exposed as $webpubsub_token and $webpubsub_client_url.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_webpubsub_module.h"
+
+
+static ngx_int_t ngx_http_webpubsub_token_handler(ngx_http_request_t *r);
+static ngx_http_webpubsub_token_t *ngx_http_webpubsub_get_token(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_webpubsub_make_token(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t);
+static ngx_int_t ngx_http_webpubsub_eval_values(ngx_http_request_t *r,
+    ngx_array_t *cvs, ngx_webpubsub_str_t **out, size_t *n,
+    ngx_http_webpubsub_token_t *t, char *too_long);
+static u_char *ngx_http_webpubsub_json_member(u_char *p, const char *name,
+    ngx_str_t *value, ngx_uint_t last);
+static size_t ngx_http_webpubsub_json_member_length(const char *name,
+    ngx_str_t *value);
+
+
+char *
+ngx_http_webpubsub_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (wlcf->token) {
+        return "is duplicate";
+    }
+
+    wlcf->token = 1;
+
+    /* kept to name this line if merging finds the service incomplete */
+    wlcf->token_file = cf->conf_file->file.name.data;
+    wlcf->token_line = cf->conf_file->line;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_webpubsub_token_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
+{
+    u_char                         *json, *p;
+    size_t                          len;
+    ngx_int_t                       rc;
+    ngx_str_t                       endpoint, path;
+    ngx_table_elt_t                *h;
+    ngx_http_webpubsub_token_t     *t;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_POST))) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET, POST");
+
+        return ngx_http_webpubsub_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                             "method not allowed");
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    t = ngx_http_webpubsub_get_token(r);
+    if (t == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (t->status) {
+        return ngx_http_webpubsub_send_error(r, t->status,
+                                             (char *) t->reason.data);
+    }
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    if (wlcf->protocol == NGX_WEBPUBSUB_PROTOCOL_SOCKETIO) {
+
+        /*
+         * Socket.IO clients take the service origin and the path apart:
+         * io(endpoint, { path, query: { access_token } }).
+         */
+
+        endpoint.data = wlcf->endpoint->buf;
+        endpoint.len = wlcf->endpoint->path_start;
+
+        path.data = t->aud.data + wlcf->endpoint->path_start;
+        path.len = t->aud.len - wlcf->endpoint->path_start;
+
+        len = 2 + ngx_http_webpubsub_json_member_length("endpoint", &endpoint)
+              + ngx_http_webpubsub_json_member_length("path", &path)
+              + ngx_http_webpubsub_json_member_length("token", &t->token);
+
+        json = ngx_pnalloc(r->pool, len);
+        if (json == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = json;
+        *p++ = '{';
+        p = ngx_http_webpubsub_json_member(p, "endpoint", &endpoint, 0);
+        p = ngx_http_webpubsub_json_member(p, "path", &path, 0);
+        p = ngx_http_webpubsub_json_member(p, "token", &t->token, 1);
+        *p++ = '}';
+
+    } else {
+
+        /* the members in the order the JS SDK returns them */
+
+        len = 2 + ngx_http_webpubsub_json_member_length("token", &t->token)
+              + ngx_http_webpubsub_json_member_length("baseUrl", &t->base_url)
+              + ngx_http_webpubsub_json_member_length("url", &t->url);
+
+        json = ngx_pnalloc(r->pool, len);
+        if (json == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = json;
+        *p++ = '{';
+        p = ngx_http_webpubsub_json_member(p, "token", &t->token, 0);
+        p = ngx_http_webpubsub_json_member(p, "baseUrl", &t->base_url, 0);
+        p = ngx_http_webpubsub_json_member(p, "url", &t->url, 1);
+        *p++ = '}';
+    }
+
+    return ngx_http_webpubsub_send_json(r, NGX_HTTP_OK, json, p - json);
+}
+
+
+static size_t
+ngx_http_webpubsub_json_member_length(const char *name, ngx_str_t *value)
+{
+    /* "name":"value", */
+    return ngx_strlen(name) + 6
+           + ngx_webpubsub_json_escape_length(value->data, value->len);
+}
+
+
+static u_char *
+ngx_http_webpubsub_json_member(u_char *p, const char *name, ngx_str_t *value,
+    ngx_uint_t last)
+{
+    *p++ = '"';
+    p = ngx_cpymem(p, name, ngx_strlen(name));
+    *p++ = '"';
+    *p++ = ':';
+    *p++ = '"';
+    p = ngx_webpubsub_json_escape(p, value->data, value->len);
+    *p++ = '"';
+
+    if (!last) {
+        *p++ = ',';
+    }
+
+    return p;
+}
+
+
+ngx_int_t
+ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_webpubsub_token_t  *t;
+
+    t = ngx_http_webpubsub_get_token(r);
+    if (t == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (t->status) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = t->token.data;
+    v->len = t->token.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_webpubsub_client_url_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_webpubsub_token_t  *t;
+
+    t = ngx_http_webpubsub_get_token(r);
+    if (t == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (t->status) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = t->url.data;
+    v->len = t->url.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * One token per request: the handler and both variables must agree even
+ * when a second passes between their evaluations.
+ */
+
+static ngx_http_webpubsub_token_t *
+ngx_http_webpubsub_get_token(ngx_http_request_t *r)
+{
+    ngx_http_webpubsub_ctx_t       *ctx;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    ctx = ngx_http_webpubsub_get_ctx(r);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    if (ctx->token != NULL) {
+        return ctx->token;
+    }
+
+    ctx->token = ngx_pcalloc(r->pool, sizeof(ngx_http_webpubsub_token_t));
+    if (ctx->token == NULL) {
+        return NULL;
+    }
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    if (wlcf->endpoint == NULL || wlcf->keys == NULL || wlcf->hub == NULL) {
+        ctx->token->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&ctx->token->reason, "no Web PubSub service configured");
+        return ctx->token;
+    }
+
+    if (ngx_http_webpubsub_make_token(r, wlcf, ctx->token) != NGX_OK) {
+        ctx->token = NULL;
+        return NULL;
+    }
+
+    return ctx->token;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_make_token(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
+{
+    u_char                  *payload, *p, *reason;
+    size_t                   len, plen, path_len;
+    ngx_str_t                hub, user, *key;
+    const char              *path, *err;
+    ngx_webpubsub_str_t      skey;
+    ngx_webpubsub_claims_t   claims;
+
+    ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
+
+    if (ngx_http_complex_value(r, wlcf->hub, &hub) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    err = ngx_webpubsub_check_hub(hub.data, hub.len);
+    if (err != NULL) {
+        len = sizeof("invalid hub name: ") - 1 + ngx_strlen(err);
+
+        reason = ngx_pnalloc(r->pool, len + 1);
+        if (reason == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* the hub itself is not echoed: it may hold anything */
+        *ngx_sprintf(reason, "invalid hub name: %s", err) = '\0';
+
+        t->status = NGX_HTTP_BAD_REQUEST;
+        t->reason.data = reason;
+        t->reason.len = len;
+
+        return NGX_OK;
+    }
+
+    t->hub = hub;
+
+    if (wlcf->user_id != NULL) {
+        if (ngx_http_complex_value(r, wlcf->user_id, &user) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (user.len > NGX_HTTP_WEBPUBSUB_VALUE_MAX) {
+            t->status = NGX_HTTP_BAD_REQUEST;
+            ngx_str_set(&t->reason, "user id longer than 4096 bytes");
+            return NGX_OK;
+        }
+
+        claims.sub.data = user.data;
+        claims.sub.len = user.len;
+    }
+
+    if (ngx_http_webpubsub_eval_values(r, wlcf->roles,
+                                       (ngx_webpubsub_str_t **) &claims.roles,
+                                       &claims.nroles, t,
+                                       "role longer than 4096 bytes")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webpubsub_eval_values(r, wlcf->groups,
+                                       (ngx_webpubsub_str_t **) &claims.groups,
+                                       &claims.ngroups, t,
+                                       "group longer than 4096 bytes")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (t->status) {
+        return NGX_OK;
+    }
+
+    path = ngx_webpubsub_client_path(wlcf->protocol);
+    path_len = ngx_strlen(path);
+
+    /* the audience is the endpoint's http(s) form, the URL its ws(s) form */
+
+    len = wlcf->endpoint->len + path_len + hub.len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    claims.aud.data = p;
+    claims.aud.len = len;
+
+    t->aud.data = p;
+    t->aud.len = len;
+
+    p = ngx_cpymem(p, wlcf->endpoint->buf, wlcf->endpoint->len);
+    p = ngx_cpymem(p, path, path_len);
+    ngx_memcpy(p, hub.data, hub.len);
+
+    claims.iat = ngx_time();
+    claims.exp = claims.iat + wlcf->ttl;
+
+    plen = ngx_webpubsub_client_claims_length(&claims);
+
+    payload = ngx_pnalloc(r->pool, plen);
+    if (payload == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_webpubsub_client_claims(payload, &claims);
+
+    len = ngx_webpubsub_jwt_length(plen);
+
+    t->token.data = ngx_pnalloc(r->pool, len);
+    if (t->token.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    key = wlcf->keys->elts;
+    skey.data = key[0].data;
+    skey.len = key[0].len;
+
+    if (ngx_webpubsub_jwt_sign(t->token.data, &t->token.len, payload, plen,
+                               &skey)
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: HMAC-SHA256 failed");
+        return NGX_ERROR;
+    }
+
+    len = wlcf->client_base.len + path_len + hub.len;
+
+    t->base_url.data = ngx_pnalloc(r->pool,
+                                   len + sizeof("?access_token=") - 1
+                                   + t->token.len);
+    if (t->base_url.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->base_url.len = len;
+
+    p = ngx_cpymem(t->base_url.data, wlcf->client_base.data,
+                   wlcf->client_base.len);
+    p = ngx_cpymem(p, path, path_len);
+    p = ngx_cpymem(p, hub.data, hub.len);
+
+    /* the url shares the base URL's memory: it is base + query */
+    t->url.data = t->base_url.data;
+
+    p = ngx_cpymem(p, "?access_token=", sizeof("?access_token=") - 1);
+    p = ngx_cpymem(p, t->token.data, t->token.len);
+
+    t->url.len = p - t->url.data;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webpubsub token for hub \"%V\", ttl %T", &hub, wlcf->ttl);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_eval_values(ngx_http_request_t *r, ngx_array_t *cvs,
+    ngx_webpubsub_str_t **out, size_t *n, ngx_http_webpubsub_token_t *t,
+    char *too_long)
+{
+    ngx_str_t                  s;
+    ngx_uint_t                 i;
+    ngx_webpubsub_str_t       *a;
+    ngx_http_complex_value_t  *cv;
+
+    *out = NULL;
+    *n = 0;
+
+    if (cvs == NULL || cvs->nelts == 0) {
+        return NGX_OK;
+    }
+
+    a = ngx_palloc(r->pool, cvs->nelts * sizeof(ngx_webpubsub_str_t));
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    cv = cvs->elts;
+
+    for (i = 0; i < cvs->nelts; i++) {
+        if (ngx_http_complex_value(r, &cv[i], &s) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        /* an unset variable means "not this one", not an empty name */
+        if (s.len == 0) {
+            continue;
+        }
+
+        if (s.len > NGX_HTTP_WEBPUBSUB_VALUE_MAX) {
+            t->status = NGX_HTTP_BAD_REQUEST;
+            t->reason.data = (u_char *) too_long;
+            t->reason.len = ngx_strlen(too_long);
+
+            return NGX_OK;
+        }
+
+        a[*n].data = s.data;
+        a[*n].len = s.len;
+        (*n)++;
+    }
+
+    *out = a;
+
+    return NGX_OK;
+}
