@@ -1,0 +1,65 @@
+# The two commands a new user runs (as root, on Debian):
+#   make run    build the module and serve a negotiate endpoint on 127.0.0.1
+#   make test   build the module and run the whole test suite
+# Both install what is missing first (tools/deps.sh).
+
+BUILD      = $(CURDIR)/build
+MODULE     = $(BUILD)/plain/ngx_http_webpubsub_module.so
+ASAN_MOD   = $(BUILD)/asan/ngx_http_webpubsub_module.so
+CFLAGS_T   = -std=c99 -g -O1 -Wall -Wextra -Werror -Ingx_webpubsub_module
+CORE       = ngx_webpubsub_module/ngx_webpubsub_core.c
+SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+             -fno-omit-frame-pointer
+PROVE      = prove -j2 -r t/
+RUN_PORT  ?= 8080
+
+.PHONY: all deps build build-asan unit unit-asan test test-asan run clean
+
+all: build
+
+deps:
+	tools/deps.sh test
+
+build:
+	tools/deps.sh build
+	tools/build.sh plain
+
+build-asan:
+	tools/deps.sh build
+	tools/build.sh asan
+
+$(BUILD)/core_test: t/unit/core_test.c $(CORE) \
+		ngx_webpubsub_module/ngx_webpubsub_core.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_T) -o $@ t/unit/core_test.c $(CORE) -lcrypto -ljansson
+
+$(BUILD)/core_test_asan: t/unit/core_test.c $(CORE) \
+		ngx_webpubsub_module/ngx_webpubsub_core.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_T) $(SAN) -o $@ t/unit/core_test.c $(CORE) \
+		-lcrypto -ljansson
+
+unit: $(BUILD)/core_test
+	$(BUILD)/core_test
+
+unit-asan: $(BUILD)/core_test_asan
+	$(BUILD)/core_test_asan
+
+test: deps build unit
+	TEST_NGINX_MODULE=$(MODULE) $(PROVE)
+
+# The module built with AddressSanitizer and UBSan, preloaded into
+# Debian's nginx; workers' stderr lands in error.log, which every test
+# checks for sanitizer reports.
+test-asan: deps build-asan unit-asan
+	TEST_NGINX_MODULE=$(ASAN_MOD) \
+	TEST_NGINX_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(PROVE)
+
+run: build
+	RUN_PORT=$(RUN_PORT) tools/run.sh $(MODULE)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Installs what building and testing the module needs, only where it is
+# missing: Debian packages, then the npm oracles from t/package-lock.json.
+# Usage: tools/deps.sh [build|test]
+set -eu
+
+need=${1:-test}
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+pkgs="nginx nginx-dev libjansson-dev libssl-dev gcc make perl"
+if [ "$need" = test ]; then
+    pkgs="$pkgs curl"
+    command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+    command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+fi
+
+missing=
+for p in $pkgs; do
+    case $p in
+    nodejs|npm) missing="$missing $p"; continue ;;
+    esac
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+        || missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+    echo "deps: installing$missing"
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: run as root (or install:$missing)" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# nginx starts itself on port 80 when installed; the tests need no service
+if [ -n "$missing" ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl stop nginx >/dev/null 2>&1 || true
+fi
+
+if [ "$need" = test ]; then
+    cd "$top/t"
+    if [ ! -f node_modules/.package-lock.json ] \
+       || ! cmp -s package-lock.json node_modules/.lock-installed 2>/dev/null
+    then
+        npm ci --no-audit --no-fund --loglevel=error
+        cp package-lock.json node_modules/.lock-installed
+    fi
+fi
