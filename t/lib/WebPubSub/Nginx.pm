@@ -67,7 +67,8 @@ package WebPubSub::Nginx;
 # Environment
 #
 #   TEST_NGINX_BINARY      nginx binary (default /usr/sbin/nginx)
-#   TEST_NGINX_MODULE      path of the module .so for load_module
+#   TEST_NGINX_MODULE      path of the module .so for load_module, or
+#                          "builtin" for a binary built with --add-module
 #   TEST_NGINX_LEAVE       keep the test directory
 #   TEST_NGINX_PRELOAD     LD_PRELOAD for nginx only (ASan runtime)
 #   TEST_NGINX_VALGRIND    run nginx under valgrind (master_process off)
@@ -264,7 +265,9 @@ sub _substitute {
             "pid $dir/nginx.pid;",
             "error_log $error_log debug;",
         );
-        push @g, 'load_module ' . _module_path() . ';' if $self->{module};
+        # TEST_NGINX_MODULE=builtin: a binary with the module linked in
+        push @g, 'load_module ' . _module_path() . ';'
+            if $self->{module} && ($ENV{TEST_NGINX_MODULE} // '') ne 'builtin';
         # In CI we are root; workers must still be able to read test files.
         push @g, 'user root;' if $> == 0;
         push @g, 'worker_processes 1;';
