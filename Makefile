@@ -13,7 +13,7 @@ SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 PROVE      = prove -j2 -r t/
 RUN_PORT  ?= 8080
 
-.PHONY: all deps build build-asan unit unit-asan test test-asan run clean
+.PHONY: all deps build build-asan unit unit-asan test test-asan run bench clean
 
 all: build
 
@@ -57,6 +57,17 @@ test-asan: deps build-asan unit-asan
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(PROVE)
+
+$(BUILD)/token_cost: bench/token_cost.c $(CORE) \
+		ngx_webpubsub_module/ngx_webpubsub_core.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -O2 -Ingx_webpubsub_module -o $@ bench/token_cost.c \
+		$(CORE) -lcrypto
+
+# wall time per token in the core, then negotiate vs its ceiling in nginx
+bench: build $(BUILD)/token_cost
+	$(BUILD)/token_cost 200000
+	bench/negotiate.sh 5 3
 
 run: build
 	RUN_PORT=$(RUN_PORT) tools/run.sh $(MODULE)
