@@ -26,7 +26,8 @@ main(int argc, char **argv)
     ngx_webpubsub_str_t     key = { (const unsigned char *) "bench-key", 9 };
     ngx_webpubsub_str_t     roles[] = {
         { (const unsigned char *) "webpubsub.joinLeaveGroup.lobby", 30 } };
-    ngx_webpubsub_str_t     groups[] = { { (const unsigned char *) "lobby", 5 } };
+    ngx_webpubsub_str_t     groups[] = {
+        { (const unsigned char *) "lobby", 5 } };
     ngx_webpubsub_claims_t  c;
 
     n = argc > 1 ? atol(argv[1]) : 200000;

@@ -16,7 +16,9 @@ plain)
     ld_opt="-fPIC"
     ;;
 asan)
-    cc_opt="-g -O1 -fPIC -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
+    cc_opt="-g -O1 -fPIC -fno-omit-frame-pointer"
+    cc_opt="$cc_opt -fsanitize=address,undefined"
+    cc_opt="$cc_opt -fno-sanitize-recover=undefined"
     ld_opt="-fPIC -fsanitize=address,undefined"
     ;;
 *)

@@ -98,7 +98,8 @@ test_client_token(void)
     ngx_webpubsub_claims_t  c;
 
     memset(&c, 0, sizeof(c));
-    c.aud.data = (const unsigned char *) "http://localhost:8080/client/hubs/chat";
+    c.aud.data = (const unsigned char *)
+                 "http://localhost:8080/client/hubs/chat";
     c.aud.len = strlen((const char *) c.aud.data);
     c.sub.data = (const unsigned char *) "user1";
     c.sub.len = 5;
