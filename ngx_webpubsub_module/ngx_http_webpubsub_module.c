@@ -333,13 +333,15 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     const char  *missing;
 
-    if (conf->endpoint == NULL) {
+    /*
+     * The endpoint and its keys are one service and are inherited as one:
+     * a level that names either takes nothing of the other from above,
+     * so that no key ever signs for another resource's endpoint.
+     */
+
+    if (conf->endpoint == NULL && conf->keys == NULL) {
         conf->endpoint = prev->endpoint;
         conf->client_base = prev->client_base;
-    }
-
-    /* like add_header: keys set on a level replace the inherited list */
-    if (conf->keys == NULL) {
         conf->keys = prev->keys;
     }
 
@@ -359,7 +361,8 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         missing = "no webpubsub_endpoint or webpubsub_connection_string";
 
     } else if (conf->keys == NULL) {
-        missing = "no webpubsub_access_key or webpubsub_connection_string";
+        missing = "no webpubsub_access_key, webpubsub_access_key_file "
+                  "or webpubsub_connection_string";
 
     } else if (conf->hub == NULL) {
         missing = "no webpubsub_hub";

@@ -20,7 +20,7 @@
 
 
 typedef struct {
-    /* the service: set together by one directive, inherited together */
+    /* the service: endpoint and keys are inherited together */
     ngx_webpubsub_endpoint_t  *endpoint;
     ngx_str_t                  client_base;    /* ws(s)://host[:port]/... */
     ngx_array_t               *keys;           /* of ngx_str_t, [0] signs */
@@ -51,7 +51,8 @@ typedef struct {
 
 
 typedef struct {
-    ngx_http_webpubsub_token_t  *token;
+    ngx_http_webpubsub_token_t     *token;
+    void                           *token_conf;  /* the conf it was made by */
 } ngx_http_webpubsub_ctx_t;
 
 

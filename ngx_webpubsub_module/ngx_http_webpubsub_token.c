@@ -246,7 +246,10 @@ ngx_http_webpubsub_get_token(ngx_http_request_t *r)
         return NULL;
     }
 
-    if (ctx->token != NULL) {
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    /* "rewrite ... last" keeps the ctx but changes the location */
+    if (ctx->token != NULL && ctx->token_conf == wlcf) {
         return ctx->token;
     }
 
@@ -255,7 +258,7 @@ ngx_http_webpubsub_get_token(ngx_http_request_t *r)
         return NULL;
     }
 
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+    ctx->token_conf = wlcf;
 
     if (wlcf->endpoint == NULL || wlcf->keys == NULL || wlcf->hub == NULL) {
         ctx->token->status = NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -92,6 +92,7 @@ http {
         }
 
         location = /keys {
+            webpubsub_endpoint http://localhost:8080;
             webpubsub_access_key second-key;
             webpubsub_access_key third-key;
             webpubsub_token;
@@ -102,6 +103,13 @@ http {
             webpubsub_access_key_file %%TESTDIR%%/key.txt;
             webpubsub_access_key other;
             webpubsub_token;
+        }
+
+        # the token made in the first location must not follow the request
+        location = /rewrite {
+            webpubsub_token_user_id first-location;
+            set $early $webpubsub_token;
+            rewrite ^ /full last;
         }
 
         location = /conn-then-key {
@@ -115,7 +123,7 @@ http {
 EOF
 
 $t->run();
-$t->plan(97);
+$t->plan(98);
 
 my $json = JSON::PP->new->utf8;
 
@@ -277,7 +285,7 @@ is($r->{content}, '[][]', 'variables: empty when the hub is invalid');
 ok(jwt_verify_hs256($b->{token}, 'second-key'),
     'keys: the first webpubsub_access_key of the level signs');
 ok(!jwt_verify_hs256($b->{token}, 'abc'),
-    'keys: a level with keys replaces the inherited ones');
+    'keys: a level with keys and endpoint inherits no key');
 
 ($r, $b) = negotiate('/keyfile');
 ok(jwt_verify_hs256($b->{token}, 'file-key-123'),
@@ -293,6 +301,10 @@ ok(jwt_verify_hs256($b->{token}, 'cs-key'),
     'the connection string key signs even after another key line');
 is($b->{baseUrl}, 'wss://h.example:8443/client/hubs/chat',
     'non-default port kept');
+
+($r, $b) = negotiate('/rewrite');
+($h, $p) = claims_of($b->{token});
+is($p->{sub}, 'user1', 'after rewrite ... last, the final location\'s claims');
 
 # --- nothing secret in the log -------------------------------------------
 
