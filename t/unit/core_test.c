@@ -150,6 +150,10 @@ test_rest_token(void)
     static const char  payload[] =
         "{\"iat\":1700000000,\"exp\":1700003600,\"aud\":\"http://localhost:"
         "8080/api/hubs/chat/:send?api-version=2024-12-01\"}";
+    static const char  payload_c[] =
+        "{\"iat\":1700000000,\"exp\":1700003600,\"aud\":\"http://localhost:"
+        "8080/api/hubs/chat/connections/conn1?api-version=2024-12-01"
+        "&reason=bye\"}";
     unsigned char        token[512];
     size_t               tlen;
     ngx_webpubsub_str_t  key = S("abc");
@@ -162,6 +166,73 @@ test_rest_token(void)
              "S9odWJzL2NoYXQvOnNlbmQ_YXBpLXZlcnNpb249MjAyNC0xMi0wMSJ9.NEDe3og"
              "meXPd9MzJ71hLfdtA-Z9VstCwc0ssoF_Pdtc"),
           "PROTOCOL.md 3.3(a) REST token vector");
+
+    ngx_webpubsub_jwt_sign(token, &tlen, (const unsigned char *) payload_c,
+                           sizeof(payload_c) - 1, &key);
+    check(eq(token, tlen,
+             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3MDAwMDAwMDAsIm"
+             "V4cCI6MTcwMDAwMzYwMCwiYXVkIjoiaHR0cDovL2xvY2FsaG9zdDo4MDgwL2Fwa"
+             "S9odWJzL2NoYXQvY29ubmVjdGlvbnMvY29ubjE_YXBpLXZlcnNpb249MjAyNC0x"
+             "Mi0wMSZyZWFzb249YnllIn0.ytxPQdveG2i8HPFitxLvmJrQ8soPcogkBERtle_"
+             "30lY"),
+          "PROTOCOL.md 3.3(c) REST token vector");
+}
+
+
+/* random inputs: every escape parses back, no parser reads out of bounds */
+static void
+test_random(void)
+{
+    int                        i, bad_json, bad_len;
+    size_t                     n, j, elen;
+    json_t                    *js;
+    unsigned char              in[300], out[300 * 6 + 2], *p;
+    const char                *alphabet = "=;Endpoint AccessKey Port http://"
+                                          "[]:/?#@1234567890abcXYZ\t";
+    json_error_t               err;
+    ngx_webpubsub_conn_str_t   cs;
+    ngx_webpubsub_endpoint_t   ep;
+
+    srand(12345);
+    bad_json = 0;
+    bad_len = 0;
+
+    for (i = 0; i < 20000; i++) {
+        n = rand() % sizeof(in);
+
+        for (j = 0; j < n; j++) {
+            in[j] = (i & 1) ? (unsigned char) (rand() & 0xff)
+                            : (unsigned char) alphabet[rand() % strlen(alphabet)];
+        }
+
+        elen = ngx_webpubsub_json_escape_length(in, n);
+        out[0] = '"';
+        p = ngx_webpubsub_json_escape(out + 1, in, n);
+        *p++ = '"';
+
+        if ((size_t) (p - out) != elen + 2) {
+            bad_len++;
+        }
+
+        js = json_loadb((const char *) out, p - out,
+                        JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+        if (js == NULL || !json_is_string(js)) {
+            bad_json++;
+        }
+
+        json_decref(js);
+
+        if (ngx_webpubsub_parse_connection_string(in, n, &cs) == NULL) {
+            ngx_webpubsub_parse_endpoint(cs.endpoint.data, cs.endpoint.len,
+                                         &cs.port, &ep);
+        }
+
+        ngx_webpubsub_parse_endpoint(in, n, NULL, &ep);
+        ngx_webpubsub_check_hub(in, n);
+    }
+
+    check(bad_len == 0, "random: escape length always exact");
+    check(bad_json == 0, "random: escaped bytes always parse as JSON");
 }
 
 
@@ -381,6 +452,7 @@ main(void)
     test_client_token();
     test_rest_token();
     test_json_escape();
+    test_random();
     test_json_roundtrip();
     test_connection_string();
     test_endpoint_parts();
