@@ -184,7 +184,7 @@ static void
 test_random(void)
 {
     int                        i, bad_json, bad_len;
-    size_t                     n, j, elen;
+    size_t                     n, j, elen, an;
     json_t                    *js;
     unsigned char              in[300], out[300 * 6 + 2], *p;
     const char                *alphabet = "=;Endpoint AccessKey Port http://"
@@ -194,6 +194,7 @@ test_random(void)
     ngx_webpubsub_endpoint_t   ep;
 
     srand(12345);
+    an = strlen(alphabet);
     bad_json = 0;
     bad_len = 0;
 
@@ -202,7 +203,7 @@ test_random(void)
 
         for (j = 0; j < n; j++) {
             in[j] = (i & 1) ? (unsigned char) (rand() & 0xff)
-                            : (unsigned char) alphabet[rand() % strlen(alphabet)];
+                            : (unsigned char) alphabet[rand() % an];
         }
 
         elen = ngx_webpubsub_json_escape_length(in, n);
