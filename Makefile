@@ -13,7 +13,7 @@ SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 PROVE      = prove -j2 -r t/
 RUN_PORT  ?= 8080
 
-.PHONY: all deps build build-asan unit unit-asan test test-asan run bench clean
+.PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench clean
 
 all: build
 
@@ -68,6 +68,13 @@ $(BUILD)/token_cost: bench/token_cost.c $(CORE) \
 bench: build $(BUILD)/token_cost
 	$(BUILD)/token_cost 200000
 	bench/negotiate.sh 5 3
+
+# nginx under valgrind memcheck (one process); nginx's own exit-time
+# allocations are not errors, so leak kinds do not count
+test-valgrind: deps build
+	TEST_NGINX_MODULE=$(MODULE) TEST_NGINX_VALGRIND=1 \
+	TEST_NGINX_VALGRIND_OPTS=--errors-for-leak-kinds=none \
+	$(PROVE)
 
 run: build
 	RUN_PORT=$(RUN_PORT) tools/run.sh $(MODULE)

@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="nginx nginx-dev libjansson-dev libssl-dev gcc make perl"
 if [ "$need" = test ]; then
-    pkgs="$pkgs curl"
+    pkgs="$pkgs valgrind"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 fi
