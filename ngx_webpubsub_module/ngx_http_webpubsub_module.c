@@ -162,11 +162,13 @@ ngx_module_t  ngx_http_webpubsub_module = {
 static ngx_http_variable_t  ngx_http_webpubsub_vars[] = {
 
     { ngx_string("webpubsub_token"), NULL,
-      ngx_http_webpubsub_token_variable, 0,
+      ngx_http_webpubsub_token_variable,
+      offsetof(ngx_http_webpubsub_token_t, token),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("webpubsub_client_url"), NULL,
-      ngx_http_webpubsub_client_url_variable, 0,
+      ngx_http_webpubsub_token_variable,
+      offsetof(ngx_http_webpubsub_token_t, url),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -198,24 +200,40 @@ ngx_http_webpubsub_get_ctx(ngx_http_request_t *r)
 
 
 ngx_int_t
-ngx_http_webpubsub_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *json, size_t len)
+ngx_http_webpubsub_add_header(ngx_http_request_t *r, char *key, char *value)
 {
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
     ngx_table_elt_t  *h;
-
-    /* tokens must never be stored by a browser or a proxy cache */
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_webpubsub_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *json, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    /* tokens must never be stored by a browser or a proxy cache */
+
+    if (ngx_http_webpubsub_add_header(r, "Cache-Control", "no-store")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     r->headers_out.status = status;
     r->headers_out.content_type = ngx_http_webpubsub_json_type;

@@ -57,6 +57,8 @@ typedef struct {
 
 
 ngx_http_webpubsub_ctx_t *ngx_http_webpubsub_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_webpubsub_add_header(ngx_http_request_t *r, char *key,
+    char *value);
 ngx_int_t ngx_http_webpubsub_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
 ngx_int_t ngx_http_webpubsub_send_error(ngx_http_request_t *r,
@@ -65,8 +67,6 @@ ngx_int_t ngx_http_webpubsub_send_error(ngx_http_request_t *r,
 char *ngx_http_webpubsub_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-ngx_int_t ngx_http_webpubsub_client_url_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 

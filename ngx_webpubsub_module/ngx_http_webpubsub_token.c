@@ -60,19 +60,15 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
     size_t                          len;
     ngx_int_t                       rc;
     ngx_str_t                       endpoint, path;
-    ngx_table_elt_t                *h;
     ngx_http_webpubsub_token_t     *t;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_POST))) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (ngx_http_webpubsub_add_header(r, "Allow", "GET, POST")
+            != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "GET, POST");
 
         return ngx_http_webpubsub_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                              "method not allowed");
@@ -178,10 +174,13 @@ ngx_http_webpubsub_json_member(u_char *p, const char *name, ngx_str_t *value,
 }
 
 
+/* data: the offset of the ngx_str_t in ngx_http_webpubsub_token_t */
+
 ngx_int_t
 ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    ngx_str_t                   *value;
     ngx_http_webpubsub_token_t  *t;
 
     t = ngx_http_webpubsub_get_token(r);
@@ -194,34 +193,10 @@ ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    v->data = t->token.data;
-    v->len = t->token.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    value = (ngx_str_t *) ((char *) t + data);
 
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_webpubsub_client_url_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_http_webpubsub_token_t  *t;
-
-    t = ngx_http_webpubsub_get_token(r);
-    if (t == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (t->status) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->data = t->url.data;
-    v->len = t->url.len;
+    v->data = value->data;
+    v->len = value->len;
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
