@@ -84,7 +84,7 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
 
     { ngx_string("webpubsub_token"),
       NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_NOARGS,
-      ngx_http_webpubsub_token,
+      ngx_http_webpubsub_set_token,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -214,6 +214,9 @@ ngx_http_webpubsub_add_header(ngx_http_request_t *r, char *key, char *value)
     h->key.len = ngx_strlen(key);
     h->value.data = (u_char *) value;
     h->value.len = ngx_strlen(value);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
 
     return NGX_OK;
 }
@@ -266,17 +269,16 @@ ngx_http_webpubsub_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
 ngx_int_t
 ngx_http_webpubsub_send_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *reason)
+    ngx_str_t *reason)
 {
     u_char  *json, *p;
     size_t   len;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "webpubsub: %s", reason);
+                  "webpubsub: %V", reason);
 
     len = sizeof("{\"error\":\"\"}") - 1
-          + ngx_webpubsub_json_escape_length((u_char *) reason,
-                                             ngx_strlen(reason));
+          + ngx_webpubsub_json_escape_length(reason->data, reason->len);
 
     json = ngx_pnalloc(r->pool, len);
     if (json == NULL) {
@@ -284,7 +286,7 @@ ngx_http_webpubsub_send_error(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     p = ngx_cpymem(json, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
-    p = ngx_webpubsub_json_escape(p, (u_char *) reason, ngx_strlen(reason));
+    p = ngx_webpubsub_json_escape(p, reason->data, reason->len);
     *p++ = '"';
     *p++ = '}';
 
@@ -375,23 +377,27 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
-    if (conf->endpoint == NULL) {
-        missing = "no webpubsub_endpoint or webpubsub_connection_string";
+    if (conf->endpoint == NULL && conf->keys != NULL) {
+        missing = "an access key but no webpubsub_endpoint on the same level";
+
+    } else if (conf->endpoint == NULL) {
+        missing = "no webpubsub_endpoint or webpubsub_connection_string "
+                  "configured";
 
     } else if (conf->keys == NULL) {
-        missing = "no webpubsub_access_key, webpubsub_access_key_file "
-                  "or webpubsub_connection_string";
+        missing = "an endpoint but no webpubsub_access_key or "
+                  "webpubsub_access_key_file on the same level";
 
     } else if (conf->hub == NULL) {
-        missing = "no webpubsub_hub";
+        missing = "no webpubsub_hub configured";
 
     } else {
         return NGX_CONF_OK;
     }
 
     ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                  "\"webpubsub_token\" directive has %s configured "
-                  "in %s:%ui", missing, conf->token_file, conf->token_line);
+                  "\"webpubsub_token\" directive has %s in %s:%ui",
+                  missing, conf->token_file, conf->token_line);
 
     return NGX_CONF_ERROR;
 }
@@ -556,7 +562,7 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "\"webpubsub_access_key_file\" directive cannot "
-                           "open \"%s\"", name.data);
+                           "open \"%V\"", &name);
         return NGX_CONF_ERROR;
     }
 
@@ -565,7 +571,7 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "\"webpubsub_access_key_file\" directive cannot "
-                           "stat \"%s\"", name.data);
+                           "stat \"%V\"", &name);
         goto done;
     }
 
@@ -574,9 +580,9 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     /* room for a trailing newline an editor may add */
     if (!ngx_is_file(&fi) || size > NGX_WEBPUBSUB_KEY_MAX + 2) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_access_key_file\" directive: \"%s\" "
+                           "\"webpubsub_access_key_file\" directive: \"%V\" "
                            "is not a regular file of at most 4096 bytes",
-                           name.data);
+                           &name);
         goto done;
     }
 
@@ -589,7 +595,7 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     if (n == -1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "\"webpubsub_access_key_file\" directive cannot "
-                           "read \"%s\"", name.data);
+                           "read \"%V\"", &name);
         goto done;
     }
 
@@ -605,8 +611,8 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (key.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_access_key_file\" directive: \"%s\" "
-                           "is empty", name.data);
+                           "\"webpubsub_access_key_file\" directive: \"%V\" "
+                           "is empty", &name);
         goto done;
     }
 
@@ -616,7 +622,7 @@ done:
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " \"%s\" failed", name.data);
+                           ngx_close_file_n " \"%V\" failed", &name);
     }
 
     return rv;
@@ -741,6 +747,10 @@ ngx_http_webpubsub_ttl_check(ngx_conf_t *cf, void *post, void *data)
 
     if (*ttl <= 0) {
         return "must be more than 0";
+    }
+
+    if (*ttl > NGX_HTTP_WEBPUBSUB_TTL_MAX) {
+        return "must not be more than 365d";
     }
 
     return NGX_CONF_OK;

@@ -18,6 +18,9 @@
 /* the longest user id, role or group a token may carry, in bytes */
 #define NGX_HTTP_WEBPUBSUB_VALUE_MAX  4096
 
+/* a year: no SDK sets a limit, but iat + ttl must not overflow */
+#define NGX_HTTP_WEBPUBSUB_TTL_MAX    (365 * 24 * 60 * 60)
+
 
 typedef struct {
     /* the service: endpoint and keys are inherited together */
@@ -52,7 +55,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_webpubsub_token_t     *token;
-    void                           *token_conf;  /* the conf it was made by */
+    ngx_http_webpubsub_loc_conf_t  *token_conf;  /* the conf it was made by */
 } ngx_http_webpubsub_ctx_t;
 
 
@@ -62,9 +65,9 @@ ngx_int_t ngx_http_webpubsub_add_header(ngx_http_request_t *r, char *key,
 ngx_int_t ngx_http_webpubsub_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
 ngx_int_t ngx_http_webpubsub_send_error(ngx_http_request_t *r,
-    ngx_uint_t status, const char *reason);
+    ngx_uint_t status, ngx_str_t *reason);
 
-char *ngx_http_webpubsub_token(ngx_conf_t *cf, ngx_command_t *cmd,
+char *ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);

@@ -21,8 +21,8 @@ static ngx_http_webpubsub_token_t *ngx_http_webpubsub_get_token(
 static ngx_int_t ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t);
 static ngx_int_t ngx_http_webpubsub_eval_values(ngx_http_request_t *r,
-    ngx_array_t *cvs, ngx_webpubsub_str_t **out, size_t *n,
-    ngx_http_webpubsub_token_t *t, char *too_long);
+    ngx_array_t *cvs, const ngx_webpubsub_str_t **out, size_t *n,
+    ngx_http_webpubsub_token_t *t, const char *too_long);
 static u_char *ngx_http_webpubsub_json_member(u_char *p, const char *name,
     ngx_str_t *value, ngx_uint_t last);
 static size_t ngx_http_webpubsub_json_member_length(const char *name,
@@ -30,7 +30,7 @@ static size_t ngx_http_webpubsub_json_member_length(const char *name,
 
 
 char *
-ngx_http_webpubsub_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_webpubsub_loc_conf_t *wlcf = conf;
 
@@ -63,6 +63,14 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
     ngx_http_webpubsub_token_t     *t;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
 
+    static ngx_str_t  not_allowed = ngx_string("method not allowed");
+
+    /* first: an unread body must not be taken for the next request */
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_POST))) {
         if (ngx_http_webpubsub_add_header(r, "Allow", "GET, POST")
             != NGX_OK)
@@ -71,12 +79,7 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
         }
 
         return ngx_http_webpubsub_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                             "method not allowed");
-    }
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
+                                             &not_allowed);
     }
 
     t = ngx_http_webpubsub_get_token(r);
@@ -85,8 +88,7 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
     }
 
     if (t->status) {
-        return ngx_http_webpubsub_send_error(r, t->status,
-                                             (char *) t->reason.data);
+        return ngx_http_webpubsub_send_error(r, t->status, &t->reason);
     }
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
@@ -198,7 +200,6 @@ ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
     v->data = value->data;
     v->len = value->len;
     v->valid = 1;
-    v->no_cacheable = 0;
     v->not_found = 0;
 
     return NGX_OK;
@@ -271,13 +272,13 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     if (err != NULL) {
         len = sizeof("invalid hub name: ") - 1 + ngx_strlen(err);
 
-        reason = ngx_pnalloc(r->pool, len + 1);
+        reason = ngx_pnalloc(r->pool, len);
         if (reason == NULL) {
             return NGX_ERROR;
         }
 
         /* the hub itself is not echoed: it may hold anything */
-        *ngx_sprintf(reason, "invalid hub name: %s", err) = '\0';
+        ngx_sprintf(reason, "invalid hub name: %s", err);
 
         t->status = NGX_HTTP_BAD_REQUEST;
         t->reason.data = reason;
@@ -304,7 +305,7 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     }
 
     if (ngx_http_webpubsub_eval_values(r, wlcf->roles,
-                                       (ngx_webpubsub_str_t **) &claims.roles,
+                                       &claims.roles,
                                        &claims.nroles, t,
                                        "role longer than 4096 bytes")
         != NGX_OK)
@@ -313,7 +314,7 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     }
 
     if (ngx_http_webpubsub_eval_values(r, wlcf->groups,
-                                       (ngx_webpubsub_str_t **) &claims.groups,
+                                       &claims.groups,
                                        &claims.ngroups, t,
                                        "group longer than 4096 bytes")
         != NGX_OK)
@@ -412,8 +413,8 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_webpubsub_eval_values(ngx_http_request_t *r, ngx_array_t *cvs,
-    ngx_webpubsub_str_t **out, size_t *n, ngx_http_webpubsub_token_t *t,
-    char *too_long)
+    const ngx_webpubsub_str_t **out, size_t *n,
+    ngx_http_webpubsub_token_t *t, const char *too_long)
 {
     ngx_str_t                  s;
     ngx_uint_t                 i;

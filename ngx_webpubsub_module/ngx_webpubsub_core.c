@@ -16,15 +16,19 @@
 
 
 #define ngx_webpubsub_lower(c)                                              \
-    (unsigned char) ((c >= 'A' && c <= 'Z') ? (c | 0x20) : c)
+    (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
+
+#define ngx_webpubsub_cpylit(dst, lit)                                      \
+    (memcpy(dst, lit, sizeof(lit) - 1), (dst) + sizeof(lit) - 1)
 
 
 static int ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len,
     const char *lit);
 static void ngx_webpubsub_trim(ngx_webpubsub_str_t *s);
 static long ngx_webpubsub_parse_port(const unsigned char *p, size_t len);
-static size_t ngx_webpubsub_utf8_valid(const unsigned char *p,
-    const unsigned char *end);
+static int ngx_webpubsub_dot_segment(const unsigned char *p, size_t len);
+static size_t ngx_webpubsub_utf8_next(const unsigned char *p,
+    const unsigned char *end, int *valid);
 static size_t ngx_webpubsub_int64_length(int64_t n);
 static unsigned char *ngx_webpubsub_int64(unsigned char *dst, int64_t n);
 static size_t ngx_webpubsub_json_array_length(const ngx_webpubsub_str_t *a,
@@ -104,6 +108,35 @@ ngx_webpubsub_parse_port(const unsigned char *p, size_t len)
 }
 
 
+/* ".", "..", or the same with dots written "%2e", as URL parsers see them */
+
+static int
+ngx_webpubsub_dot_segment(const unsigned char *p, size_t len)
+{
+    size_t  i, dots;
+
+    dots = 0;
+
+    for (i = 0; i < len; /* void */) {
+        if (p[i] == '.') {
+            i++;
+
+        } else if (i + 3 <= len && p[i] == '%' && p[i + 1] == '2'
+                   && (p[i + 2] == 'e' || p[i + 2] == 'E'))
+        {
+            i += 3;
+
+        } else {
+            return 0;
+        }
+
+        dots++;
+    }
+
+    return dots == 1 || dots == 2;
+}
+
+
 const char *
 ngx_webpubsub_parse_connection_string(const unsigned char *s, size_t len,
     ngx_webpubsub_conn_str_t *cs)
@@ -132,8 +165,8 @@ ngx_webpubsub_parse_connection_string(const unsigned char *s, size_t len,
 
         if (eq == NULL) {
             /* the SDKs ignore segments without "=", and so do we */
-            p = semi + 1;
-            continue;
+            p = semi;
+            goto next;
         }
 
         key.data = p;
@@ -158,8 +191,8 @@ ngx_webpubsub_parse_connection_string(const unsigned char *s, size_t len,
 
         } else {
             /* Version and anything else: no SDK acts on them */
-            p = semi + 1;
-            continue;
+            p = semi;
+            goto next;
         }
 
         /* the SDKs disagree on which duplicate wins, so refuse them */
@@ -169,7 +202,13 @@ ngx_webpubsub_parse_connection_string(const unsigned char *s, size_t len,
 
         *slot = value;
 
-        p = semi + 1;
+        p = semi;
+
+    next:
+
+        if (p < end) {
+            p++;
+        }
     }
 
     if (cs->endpoint.data == NULL || cs->endpoint.len == 0) {
@@ -323,6 +362,23 @@ ngx_webpubsub_parse_endpoint(const unsigned char *url, size_t len,
             || c == '}')
         {
             return "has an endpoint with an invalid path";
+        }
+    }
+
+    /*
+     * The JS SDK's URL parser resolves "." and ".." segments; rather than
+     * resolve them too, refuse them, so the audience can never differ.
+     */
+
+    for (p = auth_end; p < end; p = sep) {
+        p++;
+        sep = memchr(p, '/', end - p);
+        if (sep == NULL) {
+            sep = end;
+        }
+
+        if (ngx_webpubsub_dot_segment(p, sep - p)) {
+            return "has an endpoint with a \".\" or \"..\" path segment";
         }
     }
 
@@ -487,17 +543,21 @@ ngx_webpubsub_base64url_encode(unsigned char *dst, const unsigned char *src,
 
 
 /*
- * The length of a well-formed UTF-8 sequence at p (no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0.
+ * The length of the UTF-8 sequence at p, with *valid set to 0 where it is
+ * ill-formed (overlong, surrogate, past U+10FFFF, cut short): then the
+ * length is that of its maximal subpart, the unit a WHATWG decoder turns
+ * into one U+FFFD.
  */
 
 static size_t
-ngx_webpubsub_utf8_valid(const unsigned char *p, const unsigned char *end)
+ngx_webpubsub_utf8_next(const unsigned char *p, const unsigned char *end,
+    int *valid)
 {
     size_t         n, i;
     unsigned char  c, lo, hi;
 
     c = p[0];
+    *valid = 1;
 
     if (c < 0x80) {
         return 1;
@@ -530,21 +590,18 @@ ngx_webpubsub_utf8_valid(const unsigned char *p, const unsigned char *end)
         }
 
     } else {
-        return 0;
+        *valid = 0;
+        return 1;
     }
 
-    if ((size_t) (end - p) < n) {
-        return 0;
-    }
-
-    if (p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-
-    for (i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xbf) {
-            return 0;
+    for (i = 1; i < n; i++) {
+        if (p + i >= end || p[i] < lo || p[i] > hi) {
+            *valid = 0;
+            return i;
         }
+
+        lo = 0x80;
+        hi = 0xbf;
     }
 
     return n;
@@ -554,14 +611,15 @@ ngx_webpubsub_utf8_valid(const unsigned char *p, const unsigned char *end)
 /*
  * JSON string contents escaped as JavaScript's JSON.stringify() escapes
  * them, so that payloads match the SDKs byte for byte.  Bytes that are
- * not UTF-8 cannot come from a JavaScript string; each becomes U+FFFD,
- * as a UTF-8 decoder would make it, so the output is always valid JSON.
+ * not UTF-8 cannot come from a JavaScript string; they become U+FFFD as
+ * a WHATWG UTF-8 decoder makes them, so the output is always valid JSON.
  */
 
 size_t
 ngx_webpubsub_json_escape_length(const unsigned char *s, size_t n)
 {
-    size_t               len, u;
+    int                   valid;
+    size_t                len, u;
     const unsigned char  *end;
 
     len = 0;
@@ -585,16 +643,10 @@ ngx_webpubsub_json_escape_length(const unsigned char *s, size_t n)
             continue;
         }
 
-        u = ngx_webpubsub_utf8_valid(s, end);
+        u = ngx_webpubsub_utf8_next(s, end, &valid);
 
-        if (u == 0) {
-            len += 3;
-            s++;
-
-        } else {
-            len += u;
-            s += u;
-        }
+        len += valid ? u : 3;
+        s += u;
     }
 
     return len;
@@ -605,8 +657,9 @@ unsigned char *
 ngx_webpubsub_json_escape(unsigned char *dst, const unsigned char *s,
     size_t n)
 {
-    size_t               u;
-    unsigned char        c;
+    int                   valid;
+    size_t                u;
+    unsigned char         c;
     const unsigned char  *end;
     static const char     hex[] = "0123456789abcdef";
 
@@ -616,19 +669,19 @@ ngx_webpubsub_json_escape(unsigned char *dst, const unsigned char *s,
         c = *s;
 
         if (c >= 0x80) {
-            u = ngx_webpubsub_utf8_valid(s, end);
+            u = ngx_webpubsub_utf8_next(s, end, &valid);
 
-            if (u == 0) {
+            if (valid) {
+                memcpy(dst, s, u);
+                dst += u;
+
+            } else {
                 *dst++ = 0xef;
                 *dst++ = 0xbf;
                 *dst++ = 0xbd;
-                s++;
-
-            } else {
-                memcpy(dst, s, u);
-                dst += u;
-                s += u;
             }
+
+            s += u;
 
             continue;
         }
@@ -775,10 +828,6 @@ ngx_webpubsub_json_array(unsigned char *dst, const ngx_webpubsub_str_t *a,
 
     return dst;
 }
-
-
-#define ngx_webpubsub_cpylit(dst, lit)                                      \
-    (memcpy(dst, lit, sizeof(lit) - 1), (dst) + sizeof(lit) - 1)
 
 
 /*

@@ -39,6 +39,14 @@ http {
             webpubsub_token;
         }
 
+        location = /smuggled {
+            return 200 "SMUGGLED";
+        }
+
+        location = /last {
+            return 200 "LAST";
+        }
+
         location = /full {
             webpubsub_token_user_id user1;
             webpubsub_token_roles webpubsub.joinLeaveGroup.room1;
@@ -123,7 +131,7 @@ http {
 EOF
 
 $t->run();
-$t->plan(98);
+$t->plan(100);
 
 my $json = JSON::PP->new->utf8;
 
@@ -172,6 +180,15 @@ for my $m (qw(PUT DELETE PATCH HEAD OPTIONS)) {
 }
 $r = $t->request('PUT', '/basic');
 is($r->{headers}{allow}, 'GET, POST', '405 names the allowed methods');
+
+# the body of a refused request is read and dropped, never parsed as the
+# next request on the connection
+my $inner = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+my $raw = $t->http("PUT /basic HTTP/1.1\r\nHost: x\r\n"
+    . 'Content-Length: ' . length($inner) . "\r\n\r\n$inner"
+    . "GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+like($raw, qr/^HTTP\/1\.1 405 .*LAST\z/s, '405 then the next real request');
+unlike($raw, qr/SMUGGLED/, 'a 405 body is not run as a request');
 like($r->{content}, qr/"error":"method not allowed"/, '405 has a reason');
 
 # --- claims --------------------------------------------------------------
