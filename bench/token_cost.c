@@ -7,6 +7,9 @@
  */
 
 
+/* clock_gettime() under -std=c99 */
+#define _POSIX_C_SOURCE  199309L
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
