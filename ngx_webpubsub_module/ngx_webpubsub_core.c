@@ -24,6 +24,8 @@
 
 static int ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len,
     const char *lit);
+static int ngx_webpubsub_strcaseeq_str(const unsigned char *a,
+    const unsigned char *b, size_t len);
 static void ngx_webpubsub_trim(ngx_webpubsub_str_t *s);
 static long ngx_webpubsub_parse_port(const unsigned char *p, size_t len);
 static int ngx_webpubsub_dot_segment(const unsigned char *p, size_t len);
@@ -31,6 +33,9 @@ static size_t ngx_webpubsub_utf8_next(const unsigned char *p,
     const unsigned char *end, int *valid);
 static size_t ngx_webpubsub_int64_length(int64_t n);
 static unsigned char *ngx_webpubsub_int64(unsigned char *dst, int64_t n);
+static int ngx_webpubsub_hex(unsigned char c);
+static size_t ngx_webpubsub_list_next(const unsigned char **p,
+    const unsigned char *end, const unsigned char **item);
 static size_t ngx_webpubsub_json_array_length(const ngx_webpubsub_str_t *a,
     size_t n);
 static unsigned char *ngx_webpubsub_json_array(unsigned char *dst,
@@ -56,6 +61,22 @@ ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len, const char *lit)
 
     for (i = 0; i < len; i++) {
         if (ngx_webpubsub_lower(s[i]) != (unsigned char) lit[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+ngx_webpubsub_strcaseeq_str(const unsigned char *a, const unsigned char *b,
+    size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (ngx_webpubsub_lower(a[i]) != ngx_webpubsub_lower(b[i])) {
             return 0;
         }
     }
@@ -959,4 +980,185 @@ ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
     *dst_len = d - dst;
 
     return 0;
+}
+
+
+/*
+ * The event types the service sends: the three system events and user
+ * events "azure.webpubsub.user.<name>" (MQTT uses the same types).
+ */
+
+const char *
+ngx_webpubsub_check_event_type(const unsigned char *type, size_t len)
+{
+    size_t         i;
+    unsigned char  c;
+
+    static const char  user[] = "azure.webpubsub.user.";
+
+    if (len > NGX_WEBPUBSUB_ATTR_MAX) {
+        return "ce-type is too long";
+    }
+
+    if ((len == sizeof("azure.webpubsub.sys.connect") - 1
+         && memcmp(type, "azure.webpubsub.sys.connect", len) == 0)
+        || (len == sizeof("azure.webpubsub.sys.connected") - 1
+            && memcmp(type, "azure.webpubsub.sys.connected", len) == 0)
+        || (len == sizeof("azure.webpubsub.sys.disconnected") - 1
+            && memcmp(type, "azure.webpubsub.sys.disconnected", len) == 0))
+    {
+        return NULL;
+    }
+
+    if (len <= sizeof(user) - 1 || memcmp(type, user, sizeof(user) - 1) != 0)
+    {
+        return "ce-type is not a Web PubSub event type";
+    }
+
+    for (i = sizeof(user) - 1; i < len; i++) {
+        c = type[i];
+
+        if (c <= 0x20 || c >= 0x7f) {
+            return "ce-type has an invalid event name";
+        }
+    }
+
+    return NULL;
+}
+
+
+static int
+ngx_webpubsub_hex(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+/*
+ * The next item of a list separated by commas and white space, the form
+ * of ce-signature and of WebHook-Request-Origin; 0 at the end.
+ */
+
+static size_t
+ngx_webpubsub_list_next(const unsigned char **p, const unsigned char *end,
+    const unsigned char **item)
+{
+    const unsigned char  *s;
+
+    s = *p;
+
+    while (s < end && (*s == ',' || *s == ' ' || *s == '\t')) {
+        s++;
+    }
+
+    *item = s;
+
+    while (s < end && *s != ',' && *s != ' ' && *s != '\t') {
+        s++;
+    }
+
+    *p = s;
+
+    return s - *item;
+}
+
+
+/*
+ * Whether any "sha256=<hex>" in a ce-signature value is mac.  Hex may be
+ * of either case.  Every well-formed candidate is compared in full, in
+ * constant time, so timing tells nothing of where a forgery differs.
+ */
+
+int
+ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
+    const unsigned char mac[NGX_WEBPUBSUB_SHA256_LEN])
+{
+    int                   hi, lo, bad, found;
+    size_t                i, n, count;
+    unsigned char         diff;
+    const unsigned char  *p, *end, *item;
+
+    static const char  prefix[] = "sha256=";
+
+    p = value;
+    end = value + len;
+    found = 0;
+    count = 0;
+
+    while ((n = ngx_webpubsub_list_next(&p, end, &item)) != 0) {
+
+        if (++count > NGX_WEBPUBSUB_SIGNATURES_MAX) {
+            break;
+        }
+
+        if (n != sizeof(prefix) - 1 + 2 * NGX_WEBPUBSUB_SHA256_LEN
+            || !ngx_webpubsub_strcaseeq(item, sizeof(prefix) - 1, prefix))
+        {
+            continue;
+        }
+
+        item += sizeof(prefix) - 1;
+        diff = 0;
+        bad = 0;
+
+        for (i = 0; i < NGX_WEBPUBSUB_SHA256_LEN; i++) {
+            hi = ngx_webpubsub_hex(item[2 * i]);
+            lo = ngx_webpubsub_hex(item[2 * i + 1]);
+
+            bad |= (hi | lo) < 0;
+            diff |= (unsigned char) ((((hi & 0xf) << 4) | (lo & 0xf))
+                                     ^ mac[i]);
+        }
+
+        found |= !bad && diff == 0;
+    }
+
+    return found;
+}
+
+
+/*
+ * The index of the allowed origin that one of the origins in a
+ * WebHook-Request-Origin value equals (ignoring case), or -1.  "*" in
+ * the allowed list matches any origin.
+ */
+
+int
+ngx_webpubsub_origin_match(const unsigned char *value, size_t len,
+    const ngx_webpubsub_str_t *allowed, size_t nallowed)
+{
+    size_t                i, n, count;
+    const unsigned char  *p, *end, *item;
+
+    p = value;
+    end = value + len;
+    count = 0;
+
+    while ((n = ngx_webpubsub_list_next(&p, end, &item)) != 0) {
+
+        if (++count > NGX_WEBPUBSUB_SIGNATURES_MAX) {
+            break;
+        }
+
+        for (i = 0; i < nallowed; i++) {
+            if ((allowed[i].len == 1 && allowed[i].data[0] == '*')
+                || (allowed[i].len == n
+                    && ngx_webpubsub_strcaseeq_str(item, allowed[i].data, n)))
+            {
+                return (int) i;
+            }
+        }
+    }
+
+    return -1;
 }

@@ -25,6 +25,11 @@
 
 #define NGX_WEBPUBSUB_SHA256_LEN       32
 
+/* CloudEvents attributes longer than this are refused */
+#define NGX_WEBPUBSUB_ATTR_MAX         1024
+/* at most this many candidates are read from one ce-signature value */
+#define NGX_WEBPUBSUB_SIGNATURES_MAX   16
+
 #define NGX_WEBPUBSUB_PROTOCOL_DEFAULT   0
 #define NGX_WEBPUBSUB_PROTOCOL_MQTT      1
 #define NGX_WEBPUBSUB_PROTOCOL_SOCKETIO  2
@@ -101,6 +106,13 @@ int ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
 
 int ngx_webpubsub_hmac_sha256(const ngx_webpubsub_str_t *key,
     const unsigned char *msg, size_t len, unsigned char *mac);
+
+const char *ngx_webpubsub_check_event_type(const unsigned char *type,
+    size_t len);
+int ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
+    const unsigned char mac[NGX_WEBPUBSUB_SHA256_LEN]);
+int ngx_webpubsub_origin_match(const unsigned char *value, size_t len,
+    const ngx_webpubsub_str_t *allowed, size_t nallowed);
 
 
 #endif /* _NGX_WEBPUBSUB_CORE_H_INCLUDED_ */

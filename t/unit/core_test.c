@@ -459,6 +459,97 @@ test_hub(void)
 }
 
 
+static void
+test_event_type(void)
+{
+    static const char  *good[] = { "azure.webpubsub.sys.connect",
+        "azure.webpubsub.sys.connected", "azure.webpubsub.sys.disconnected",
+        "azure.webpubsub.user.message", "azure.webpubsub.user.a.b-c_1" };
+    static const char  *bad[] = { "", "azure.webpubsub.sys.connecting",
+        "azure.webpubsub.sys.", "azure.webpubsub.user.", "azure.webpubsub.x",
+        "AZURE.WEBPUBSUB.SYS.CONNECT", "azure.webpubsub.user.a b",
+        "azure.webpubsub.user.\xc3\xa9", "com.example.event" };
+    size_t              i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        check(ngx_webpubsub_check_event_type((const unsigned char *) good[i],
+                                             strlen(good[i])) == NULL,
+              good[i]);
+    }
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        check(ngx_webpubsub_check_event_type((const unsigned char *) bad[i],
+                                             strlen(bad[i])) != NULL, bad[i]);
+    }
+}
+
+
+static void
+test_signature(void)
+{
+    static const struct {
+        const char  *value;
+        int          match;
+    } v[] = {
+        /* PROTOCOL.md 4.3: key abc, connection conn1 */
+        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64", 1 },
+        { "SHA256=1DFAFA3C3F4B8F75EBE141D1510FAF618D27C0A46B40AD69481A46462422EF64", 1 },
+        { "sha256=3faa58ef07ac3df35ecee298ec3d4fa4fea5496eff20e45af61f500994ef73c8,"
+          "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64", 1 },
+        { " ,sha256=0000000000000000000000000000000000000000000000000000000000000000 , "
+          "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64 ", 1 },
+        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef65", 0 },
+        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef6", 0 },
+        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef644", 0 },
+        { "1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64", 0 },
+        { "sha1=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64", 0 },
+        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ezz", 0 },
+        { "sha256=", 0 },
+        { "", 0 },
+        { ",,, ", 0 },
+    };
+    size_t               i;
+    unsigned char        mac[32];
+    ngx_webpubsub_str_t  key = S("abc");
+
+    ngx_webpubsub_hmac_sha256(&key, (const unsigned char *) "conn1", 5, mac);
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        check(ngx_webpubsub_signature_match((const unsigned char *) v[i].value,
+                                            strlen(v[i].value), mac)
+              == v[i].match, v[i].value);
+    }
+}
+
+
+static void
+test_origin(void)
+{
+    ngx_webpubsub_str_t  allowed[] = { S("a.webpubsub.azure.com"),
+                                       S("b.example:8443") };
+    ngx_webpubsub_str_t  any[] = { S("*") };
+
+#define origin(v, a)                                                        \
+    ngx_webpubsub_origin_match((const unsigned char *) v, strlen(v), a,     \
+                               sizeof(a) / sizeof(a[0]))
+
+    check(origin("a.webpubsub.azure.com", allowed) == 0, "origin exact");
+    check(origin("A.WebPubSub.Azure.COM", allowed) == 0, "origin case");
+    check(origin("x.com, a.webpubsub.azure.com", allowed) == 0,
+          "origin in a list");
+    check(origin("x.com,b.example:8443", allowed) == 1, "origin with port");
+    check(origin("x.com y.com", allowed) == -1, "no origin matches");
+    check(origin("a.webpubsub.azure.co", allowed) == -1, "origin prefix");
+    check(origin("a.webpubsub.azure.com.evil", allowed) == -1,
+          "origin suffix");
+    check(origin("", allowed) == -1, "empty origin");
+    check(origin(" , ", any) == -1, "* needs an origin");
+    check(origin("anything", any) == 0, "* allows any origin");
+
+#undef origin
+}
+
+
 int
 main(void)
 {
@@ -472,6 +563,9 @@ main(void)
     test_connection_string();
     test_endpoint_parts();
     test_hub();
+    test_event_type();
+    test_signature();
+    test_origin();
 
     printf("%d passed, %d failed\n", passed, failed);
 
