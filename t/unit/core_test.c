@@ -484,6 +484,18 @@ test_event_type(void)
 }
 
 
+#define SIG_ABC  "1dfafa3c3f4b8f75ebe141d1510faf61"                       \
+                 "8d27c0a46b40ad69481a46462422ef64"
+#define SIG_ABC_UPPER  "1DFAFA3C3F4B8F75EBE141D1510FAF61"                 \
+                       "8D27C0A46B40AD69481A46462422EF64"
+#define SIG_ABC_PREFIX  "1dfafa3c3f4b8f75ebe141d1510faf61"                \
+                        "8d27c0a46b40ad69481a46462422ef6"
+#define SIG_DEF  "3faa58ef07ac3df35ecee298ec3d4fa4"                       \
+                 "fea5496eff20e45af61f500994ef73c8"
+#define SIG_ZERO "00000000000000000000000000000000"                       \
+                 "00000000000000000000000000000000"
+
+
 static void
 test_signature(void)
 {
@@ -492,18 +504,16 @@ test_signature(void)
         int          match;
     } v[] = {
         /* PROTOCOL.md 4.3: key abc, connection conn1 */
-        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64", 1 },
-        { "SHA256=1DFAFA3C3F4B8F75EBE141D1510FAF618D27C0A46B40AD69481A46462422EF64", 1 },
-        { "sha256=3faa58ef07ac3df35ecee298ec3d4fa4fea5496eff20e45af61f500994ef73c8,"
-          "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64", 1 },
-        { " ,sha256=0000000000000000000000000000000000000000000000000000000000000000 , "
-          "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64 ", 1 },
-        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef65", 0 },
-        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef6", 0 },
-        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef644", 0 },
-        { "1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64", 0 },
-        { "sha1=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ef64", 0 },
-        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf618d27c0a46b40ad69481a46462422ezz", 0 },
+        { "sha256=" SIG_ABC, 1 },
+        { "SHA256=" SIG_ABC_UPPER, 1 },
+        { "sha256=" SIG_DEF ",sha256=" SIG_ABC, 1 },
+        { " ,sha256=" SIG_ZERO " , sha256=" SIG_ABC " ", 1 },
+        { "sha256=" SIG_ABC_PREFIX "5", 0 },
+        { "sha256=" SIG_ABC_PREFIX, 0 },
+        { "sha256=" SIG_ABC "4", 0 },
+        { SIG_ABC, 0 },
+        { "sha1=" SIG_ABC, 0 },
+        { "sha256=" SIG_ABC_PREFIX "z", 0 },
         { "sha256=", 0 },
         { "", 0 },
         { ",,, ", 0 },
