@@ -15,6 +15,7 @@
 
 
 static ngx_int_t ngx_http_webpubsub_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_webpubsub_init(ngx_conf_t *cf);
 static void *ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -124,13 +125,27 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
       offsetof(ngx_http_webpubsub_loc_conf_t, protocol),
       NULL },
 
+    { ngx_string("webpubsub_event_handler"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, event_handler),
+      NULL },
+
+    { ngx_string("webpubsub_allowed_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webpubsub_allowed_origins,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, allowed_origins),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_webpubsub_module_ctx = {
     ngx_http_webpubsub_add_variables,      /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_webpubsub_init,               /* postconfiguration */
 
     NULL,                                  /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -169,6 +184,31 @@ static ngx_http_variable_t  ngx_http_webpubsub_vars[] = {
     { ngx_string("webpubsub_client_url"), NULL,
       ngx_http_webpubsub_token_variable,
       offsetof(ngx_http_webpubsub_token_t, url),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webpubsub_event_type"), NULL,
+      ngx_http_webpubsub_event_variable,
+      offsetof(ngx_http_webpubsub_event_t, type),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webpubsub_event_name"), NULL,
+      ngx_http_webpubsub_event_variable,
+      offsetof(ngx_http_webpubsub_event_t, name),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webpubsub_connection_id"), NULL,
+      ngx_http_webpubsub_event_variable,
+      offsetof(ngx_http_webpubsub_event_t, connection_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webpubsub_user_id"), NULL,
+      ngx_http_webpubsub_event_variable,
+      offsetof(ngx_http_webpubsub_event_t, user_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webpubsub_hub"), NULL,
+      ngx_http_webpubsub_event_variable,
+      offsetof(ngx_http_webpubsub_event_t, hub),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -313,6 +353,31 @@ ngx_http_webpubsub_add_variables(ngx_conf_t *cf)
 }
 
 
+static ngx_int_t
+ngx_http_webpubsub_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    /*
+     * Webhooks are checked in the precontent phase, after the access
+     * phase: "satisfy any" can let an access handler's allow skip the
+     * others, and a forged event must never be let through that way.
+     */
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_webpubsub_event_handler;
+
+    return NGX_OK;
+}
+
+
 static void *
 ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf)
 {
@@ -340,6 +405,8 @@ ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf)
     conf->groups = NGX_CONF_UNSET_PTR;
     conf->ttl = NGX_CONF_UNSET;
     conf->protocol = NGX_CONF_UNSET_UINT;
+    conf->event_handler = NGX_CONF_UNSET;
+    conf->allowed_origins = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -372,6 +439,10 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->ttl, prev->ttl, 3600);
     ngx_conf_merge_uint_value(conf->protocol, prev->protocol,
                               NGX_WEBPUBSUB_PROTOCOL_DEFAULT);
+
+    if (ngx_http_webpubsub_merge_event(cf, conf, prev) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (!conf->token) {
         return NGX_CONF_OK;

@@ -39,6 +39,10 @@ typedef struct {
     ngx_flag_t                 token;
     u_char                    *token_file;
     ngx_uint_t                 token_line;
+
+    /* event handler gateway */
+    ngx_flag_t                 event_handler;
+    ngx_array_t               *allowed_origins; /* of ngx_webpubsub_str_t */
 } ngx_http_webpubsub_loc_conf_t;
 
 
@@ -53,9 +57,23 @@ typedef struct {
 } ngx_http_webpubsub_token_t;
 
 
+/* a webhook request, once checked; the strings point into its headers */
+typedef struct {
+    ngx_uint_t                 status;     /* 0: a genuine event */
+    ngx_str_t                  reason;
+    ngx_str_t                  type;
+    ngx_str_t                  name;
+    ngx_str_t                  connection_id;
+    ngx_str_t                  user_id;
+    ngx_str_t                  hub;
+} ngx_http_webpubsub_event_t;
+
+
 typedef struct {
     ngx_http_webpubsub_token_t     *token;
     ngx_http_webpubsub_loc_conf_t  *token_conf;  /* the conf it was made by */
+    ngx_http_webpubsub_event_t     *event;
+    ngx_http_webpubsub_loc_conf_t  *event_conf;
 } ngx_http_webpubsub_ctx_t;
 
 
@@ -71,6 +89,16 @@ char *ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+
+
+ngx_int_t ngx_http_webpubsub_event_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_webpubsub_event_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+char *ngx_http_webpubsub_allowed_origins(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf,
+    ngx_http_webpubsub_loc_conf_t *prev);
 
 
 extern ngx_module_t  ngx_http_webpubsub_module;

@@ -1,0 +1,622 @@
+
+/*
+ * Copyright (C) ngx_webpubsub_module authors
+ *
+ * Event handler gateway: the service's CloudEvents webhooks are checked
+ * (abuse-protection handshake, attributes, hub, ce-signature against every
+ * key) before the content phase, so that only genuine events reach the
+ * upstream application.  The signature covers the connection id alone, so
+ * the body is never read here: proxy_pass streams it as usual.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_webpubsub_module.h"
+
+
+typedef struct {
+    ngx_str_t                  name;      /* lower case */
+    ngx_uint_t                 index;
+} ngx_http_webpubsub_ce_header_t;
+
+
+enum {
+    NGX_HTTP_WEBPUBSUB_H_SPECVERSION = 0,
+    NGX_HTTP_WEBPUBSUB_H_AWPSVERSION,
+    NGX_HTTP_WEBPUBSUB_H_TYPE,
+    NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID,
+    NGX_HTTP_WEBPUBSUB_H_HUB,
+    NGX_HTTP_WEBPUBSUB_H_USER_ID,
+    NGX_HTTP_WEBPUBSUB_H_EVENT_NAME,
+    NGX_HTTP_WEBPUBSUB_H_ORIGIN,
+    NGX_HTTP_WEBPUBSUB_H_SINGLE,           /* the ones above occur once */
+    NGX_HTTP_WEBPUBSUB_H_SIGNATURE = NGX_HTTP_WEBPUBSUB_H_SINGLE
+};
+
+
+static ngx_http_webpubsub_event_t *ngx_http_webpubsub_get_event(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_webpubsub_check_event(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_event_t *ev);
+static ngx_int_t ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *connection_id,
+    ngx_table_elt_t **signatures, ngx_uint_t nsignatures);
+static ngx_int_t ngx_http_webpubsub_reject(ngx_http_request_t *r,
+    ngx_http_webpubsub_event_t *ev);
+static ngx_int_t ngx_http_webpubsub_is_version(ngx_str_t *v);
+
+
+static ngx_http_webpubsub_ce_header_t  ngx_http_webpubsub_ce_headers[] = {
+    { ngx_string("ce-specversion"), NGX_HTTP_WEBPUBSUB_H_SPECVERSION },
+    { ngx_string("ce-awpsversion"), NGX_HTTP_WEBPUBSUB_H_AWPSVERSION },
+    { ngx_string("ce-type"), NGX_HTTP_WEBPUBSUB_H_TYPE },
+    { ngx_string("ce-connectionid"), NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID },
+    { ngx_string("ce-hub"), NGX_HTTP_WEBPUBSUB_H_HUB },
+    { ngx_string("ce-userid"), NGX_HTTP_WEBPUBSUB_H_USER_ID },
+    { ngx_string("ce-eventname"), NGX_HTTP_WEBPUBSUB_H_EVENT_NAME },
+    { ngx_string("webhook-request-origin"), NGX_HTTP_WEBPUBSUB_H_ORIGIN },
+    { ngx_string("ce-signature"), NGX_HTTP_WEBPUBSUB_H_SIGNATURE },
+    { ngx_null_string, 0 }
+};
+
+
+#define ngx_http_webpubsub_fail(ev, code, text)                             \
+    do {                                                                    \
+        (ev)->status = code;                                                \
+        ngx_str_set(&(ev)->reason, text);                                   \
+        return NGX_OK;                                                      \
+    } while (0)
+
+
+ngx_int_t
+ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_table_elt_t                *h;
+    ngx_http_webpubsub_event_t     *ev;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    /* subrequests are nginx's own, not the service's */
+    if (wlcf->event_handler != 1 || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ev = ngx_http_webpubsub_get_event(r);
+    if (ev == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ev->status == 0) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "webpubsub event \"%V\" of hub \"%V\" accepted",
+                       &ev->type, &ev->hub);
+        return NGX_DECLINED;
+    }
+
+    /* nginx answers: an unread body must not become the next request */
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ev->status != NGX_HTTP_OK) {
+        rc = ngx_http_webpubsub_reject(r, ev);
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
+    }
+
+    /*
+     * The abuse-protection handshake.  The origin has been checked
+     * against webpubsub_allowed_origins already, so "*" is the answer:
+     * every service version accepts it, whatever form its origin takes.
+     */
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "WebHook-Allowed-Origin");
+    ngx_str_set(&h->value, "*");
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    rc = ngx_http_send_header(r);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_reject(ngx_http_request_t *r,
+    ngx_http_webpubsub_event_t *ev)
+{
+    if (ev->status == NGX_HTTP_NOT_ALLOWED) {
+        if (ngx_http_webpubsub_add_header(r, "Allow", "OPTIONS, POST")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_webpubsub_send_error(r, ev->status, &ev->reason);
+}
+
+
+/* data: the offset of the ngx_str_t in ngx_http_webpubsub_event_t */
+
+ngx_int_t
+ngx_http_webpubsub_event_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                      *value;
+    ngx_http_webpubsub_event_t     *ev;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    if (wlcf->event_handler != 1) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    /* limit_req and others run before the gateway: check here first */
+    ev = ngx_http_webpubsub_get_event(r);
+    if (ev == NULL) {
+        return NGX_ERROR;
+    }
+
+    value = (ngx_str_t *) ((char *) ev + data);
+
+    if (ev->status != 0 || value->data == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = value->data;
+    v->len = value->len;
+    v->valid = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_webpubsub_event_t *
+ngx_http_webpubsub_get_event(ngx_http_request_t *r)
+{
+    ngx_http_webpubsub_ctx_t       *ctx;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    ctx = ngx_http_webpubsub_get_ctx(r);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    if (ctx->event != NULL && ctx->event_conf == wlcf) {
+        return ctx->event;
+    }
+
+    ctx->event = ngx_pcalloc(r->pool, sizeof(ngx_http_webpubsub_event_t));
+    if (ctx->event == NULL) {
+        return NULL;
+    }
+
+    ctx->event_conf = wlcf;
+
+    if (ngx_http_webpubsub_check_event(r, wlcf, ctx->event) != NGX_OK) {
+        ctx->event = NULL;
+        return NULL;
+    }
+
+    if (ctx->event->status != 0 && ctx->event->status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webpubsub: webhook rejected with %ui: %V",
+                      ctx->event->status, &ctx->event->reason);
+    }
+
+    return ctx->event;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_check_event(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_event_t *ev)
+{
+    u_char                          *p;
+    ngx_str_t                        hub, *v[NGX_HTTP_WEBPUBSUB_H_SINGLE];
+    ngx_uint_t                       i, k, nsig;
+    const char                      *err;
+    ngx_list_part_t                 *part;
+    ngx_table_elt_t                 *h, *sig[NGX_WEBPUBSUB_SIGNATURES_MAX];
+    ngx_http_webpubsub_ce_header_t  *ch;
+
+    ngx_memzero(v, sizeof(v));
+    nsig = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (ch = ngx_http_webpubsub_ce_headers; ch->name.len; ch++) {
+            if (h[i].key.len == ch->name.len
+                && ngx_strncmp(h[i].lowcase_key, ch->name.data,
+                               ch->name.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (ch->name.len == 0) {
+            continue;
+        }
+
+        if (ch->index == NGX_HTTP_WEBPUBSUB_H_SIGNATURE) {
+            if (nsig == NGX_WEBPUBSUB_SIGNATURES_MAX) {
+                ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                        "too many ce-signature headers");
+            }
+
+            if (h[i].value.len > NGX_WEBPUBSUB_ATTR_MAX) {
+                ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                        "ce-signature too long");
+            }
+
+            sig[nsig++] = &h[i];
+            continue;
+        }
+
+        /* two values of one attribute: which would the app believe? */
+        if (v[ch->index] != NULL) {
+            p = ngx_pnalloc(r->pool, sizeof("duplicate  header") - 1
+                                     + ch->name.len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            ev->status = NGX_HTTP_BAD_REQUEST;
+            ev->reason.data = p;
+            ev->reason.len = ngx_sprintf(p, "duplicate %V header", &ch->name)
+                             - p;
+            return NGX_OK;
+        }
+
+        v[ch->index] = &h[i].value;
+    }
+
+    for (k = 0; k < NGX_HTTP_WEBPUBSUB_H_SINGLE; k++) {
+        if (v[k] != NULL && v[k]->len > NGX_WEBPUBSUB_ATTR_MAX) {
+            ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                    "CloudEvents attribute too long");
+        }
+    }
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        k = NGX_HTTP_WEBPUBSUB_H_ORIGIN;
+
+        if (v[k] == NULL || v[k]->len == 0) {
+            ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                    "missing WebHook-Request-Origin");
+        }
+
+        if (ngx_webpubsub_origin_match(v[k]->data, v[k]->len,
+                                       wlcf->allowed_origins->elts,
+                                       wlcf->allowed_origins->nelts)
+            < 0)
+        {
+            ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                    "WebHook-Request-Origin not allowed");
+        }
+
+        ev->status = NGX_HTTP_OK;
+        return NGX_OK;
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_NOT_ALLOWED,
+                                "method not allowed");
+    }
+
+    k = NGX_HTTP_WEBPUBSUB_H_SPECVERSION;
+
+    if (v[k] == NULL) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                "missing ce-specversion");
+    }
+
+    if (v[k]->len != 3 || ngx_strncmp(v[k]->data, "1.0", 3) != 0) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                "unsupported ce-specversion");
+    }
+
+    k = NGX_HTTP_WEBPUBSUB_H_AWPSVERSION;
+
+    if (v[k] == NULL) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                "missing ce-awpsversion");
+    }
+
+    if (!ngx_http_webpubsub_is_version(v[k])) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                "malformed ce-awpsversion");
+    }
+
+    k = NGX_HTTP_WEBPUBSUB_H_TYPE;
+
+    if (v[k] == NULL) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST, "missing ce-type");
+    }
+
+    err = ngx_webpubsub_check_event_type(v[k]->data, v[k]->len);
+    if (err != NULL) {
+        ev->status = NGX_HTTP_BAD_REQUEST;
+        ev->reason.data = (u_char *) err;
+        ev->reason.len = ngx_strlen(err);
+        return NGX_OK;
+    }
+
+    ev->type = *v[k];
+
+    k = NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID;
+
+    if (v[k] == NULL || v[k]->len == 0) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                "missing ce-connectionId");
+    }
+
+    ev->connection_id = *v[k];
+
+    k = NGX_HTTP_WEBPUBSUB_H_HUB;
+
+    if (v[k] == NULL || v[k]->len == 0) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST, "missing ce-hub");
+    }
+
+    if (ngx_http_complex_value(r, wlcf->hub, &hub) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the service compares hub names ignoring case, and so do its SDKs */
+    if (v[k]->len != hub.len
+        || ngx_strncasecmp(v[k]->data, hub.data, hub.len) != 0)
+    {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                "ce-hub is not this hub");
+    }
+
+    ev->hub = *v[k];
+
+    if (v[NGX_HTTP_WEBPUBSUB_H_USER_ID] != NULL) {
+        ev->user_id = *v[NGX_HTTP_WEBPUBSUB_H_USER_ID];
+    }
+
+    if (v[NGX_HTTP_WEBPUBSUB_H_EVENT_NAME] != NULL) {
+        ev->name = *v[NGX_HTTP_WEBPUBSUB_H_EVENT_NAME];
+    }
+
+    if (nsig == 0) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_UNAUTHORIZED,
+                                "missing ce-signature");
+    }
+
+    switch (ngx_http_webpubsub_check_signature(r, wlcf, &ev->connection_id,
+                                               sig, nsig))
+    {
+    case NGX_OK:
+        return NGX_OK;
+
+    case NGX_DECLINED:
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_UNAUTHORIZED,
+                                "invalid ce-signature");
+
+    default:
+        return NGX_ERROR;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *connection_id,
+    ngx_table_elt_t **signatures, ngx_uint_t nsignatures)
+{
+    ngx_int_t             rc;
+    ngx_str_t            *key;
+    ngx_uint_t            i, j;
+    ngx_webpubsub_str_t   skey;
+    u_char                mac[NGX_WEBPUBSUB_SHA256_LEN];
+
+    key = wlcf->keys->elts;
+    rc = NGX_DECLINED;
+
+    /* every key: the service signs with primary and secondary */
+
+    for (i = 0; i < wlcf->keys->nelts && rc == NGX_DECLINED; i++) {
+        skey.data = key[i].data;
+        skey.len = key[i].len;
+
+        if (ngx_webpubsub_hmac_sha256(&skey, connection_id->data,
+                                      connection_id->len, mac)
+            != 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "webpubsub: HMAC-SHA256 failed");
+            rc = NGX_ERROR;
+            break;
+        }
+
+        for (j = 0; j < nsignatures; j++) {
+            if (ngx_webpubsub_signature_match(signatures[j]->value.data,
+                                              signatures[j]->value.len, mac))
+            {
+                rc = NGX_OK;
+                break;
+            }
+        }
+    }
+
+    ngx_explicit_memzero(mac, sizeof(mac));
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_is_version(ngx_str_t *v)
+{
+    size_t      i;
+    ngx_uint_t  dot;
+
+    /* "1.0": digits, one dot, digits */
+
+    if (v->len == 0 || v->len > 16) {
+        return 0;
+    }
+
+    dot = 0;
+
+    for (i = 0; i < v->len; i++) {
+        if (v->data[i] == '.' && i > 0 && i + 1 < v->len && !dot) {
+            dot = 1;
+
+        } else if (v->data[i] < '0' || v->data[i] > '9') {
+            return 0;
+        }
+    }
+
+    return dot;
+}
+
+
+char *
+ngx_http_webpubsub_allowed_origins(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    ngx_str_t            *value;
+    ngx_uint_t            i;
+    ngx_webpubsub_str_t  *o;
+
+    if (wlcf->allowed_origins != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    wlcf->allowed_origins = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                             sizeof(ngx_webpubsub_str_t));
+    if (wlcf->allowed_origins == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0 || ngx_strlchr(value[i].data,
+                                             value[i].data + value[i].len,
+                                             ',') != NULL
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ' ')
+               != NULL)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"webpubsub_allowed_origins\" directive: "
+                               "invalid origin \"%V\", give one host name "
+                               "per argument", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        o = ngx_array_push(wlcf->allowed_origins);
+        if (o == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        o->data = value[i].data;
+        o->len = value[i].len;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf, ngx_http_webpubsub_loc_conf_t *prev)
+{
+    const char           *missing;
+    ngx_webpubsub_str_t  *o;
+
+    ngx_conf_merge_value(conf->event_handler, prev->event_handler, 0);
+    ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
+                             NULL);
+
+    if (!conf->event_handler) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->keys == NULL) {
+        missing = "no webpubsub_access_key, webpubsub_access_key_file or "
+                  "webpubsub_connection_string";
+
+    } else if (conf->hub == NULL) {
+        missing = "no webpubsub_hub";
+
+    } else if (conf->allowed_origins == NULL && conf->endpoint == NULL) {
+        missing = "no webpubsub_allowed_origins or endpoint";
+
+    } else {
+        missing = NULL;
+    }
+
+    if (missing != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_event_handler\" is on with %s "
+                           "configured", missing);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->allowed_origins == NULL) {
+
+        /* by default the service itself: the endpoint's host */
+
+        conf->allowed_origins = ngx_array_create(cf->pool, 1,
+                                                 sizeof(ngx_webpubsub_str_t));
+        if (conf->allowed_origins == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        o = ngx_array_push(conf->allowed_origins);
+        if (o == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        o->data = conf->endpoint->buf + conf->endpoint->host_start;
+        o->len = conf->endpoint->host_len;
+    }
+
+    return NGX_CONF_OK;
+}
