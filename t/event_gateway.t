@@ -238,9 +238,11 @@ for my $type (qw(connected disconnected)) {
             connection => "conn-$type"),
         $type eq 'disconnected' ? '{"reason":"bye"}' : '{}');
     is($r->{status}, 200, "$type: 200");
-    ok((grep { ($_->{event} // '') eq $type
-               && $_->{connectionId} eq "conn-$type" } app_log()),
-        "$type: the app saw it");
+    # express answers these before its handler runs: look at arrivals
+    ok((grep { $_->{arrived}
+               && ($_->{headers}{'ce-type'} // '') eq "azure.webpubsub.sys.$type"
+               && $_->{headers}{'ce-connectionid'} eq "conn-$type" } app_log()),
+        "$type: the app got it");
 }
 
 my %bodies = (
