@@ -421,9 +421,17 @@ sub reload {
     my ($self) = @_;
     my $pid = $self->{nginx_pid} or die "nginx is not running\n";
 
+    # Only what nginx writes from now on is read: under load the debug
+    # log grows fast, and re-reading all of it on every poll would not.
+    my $log = "$self->{dir}/error.log";
+    my $offset = -s $log // 0;
+
+    # the workers alive now: started, and not yet told to go
     my $before = $self->error_log();
-    my $count = () = $before =~ /reconfiguring/g;
     my %old_workers = map { $_ => 1 } $before =~ /start worker process (\d+)/g;
+    delete $old_workers{$_} for $before =~ /\b(\d+)#\d+: gracefully shutting down/g;
+    delete $old_workers{$_} for $before =~ /worker process (\d+) exited/g;
+
     kill 'HUP', $pid or die "kill HUP $pid: $!\n";
 
     # The new configuration is fully in charge once the master logged
@@ -431,10 +439,15 @@ sub reload {
     # accepting ("gracefully shutting down"; it may keep serving open
     # connections for a while).  Single process mode has no workers.
     my $deadline = time() + _scaled(10);
+    my $after = '';
     while (1) {
-        my @parts = split /reconfiguring/, $self->error_log(), -1;
-        if (@parts - 1 > $count) {
-            my $after = $parts[-1];
+        if (open my $fh, '<', $log) {
+            binmode $fh;
+            seek($fh, $offset + length $after, 0);
+            local $/;
+            $after .= <$fh> // '';
+        }
+        if ($after =~ /reconfiguring/) {
             my @left = grep {
                 $after !~ /\b$_#\d+: gracefully shutting down/
                     && $after !~ /worker process $_ exited/
