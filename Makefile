@@ -64,10 +64,12 @@ $(BUILD)/token_cost: bench/token_cost.c $(CORE) \
 	$(CC) -std=c99 -O2 -Ingx_webpubsub_module -o $@ bench/token_cost.c \
 		$(CORE) -lcrypto
 
-# wall time per token in the core, then negotiate vs its ceiling in nginx
+# wall time per token in the core; negotiate vs its ceiling; the webhook
+# gateway vs a plain proxy_pass
 bench: build $(BUILD)/token_cost
 	$(BUILD)/token_cost 200000
 	bench/negotiate.sh 5 3
+	bench/gateway.sh 5 3
 
 # nginx under valgrind memcheck (one process); nginx's own exit-time
 # allocations are not errors, so leak kinds do not count

@@ -446,11 +446,10 @@ ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *connection_id,
     ngx_table_elt_t **signatures, ngx_uint_t nsignatures)
 {
-    ngx_int_t             rc;
-    ngx_str_t            *key;
-    ngx_uint_t            i, j;
-    ngx_webpubsub_str_t   skey;
-    u_char                mac[NGX_WEBPUBSUB_SHA256_LEN];
+    ngx_int_t                  rc;
+    ngx_uint_t                 i, j;
+    ngx_http_webpubsub_key_t  *key;
+    u_char                     mac[NGX_WEBPUBSUB_SHA256_LEN];
 
     key = wlcf->keys->elts;
     rc = NGX_DECLINED;
@@ -458,11 +457,8 @@ ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
     /* every key: the service signs with primary and secondary */
 
     for (i = 0; i < wlcf->keys->nelts && rc == NGX_DECLINED; i++) {
-        skey.data = key[i].data;
-        skey.len = key[i].len;
-
-        if (ngx_webpubsub_hmac_sha256(&skey, connection_id->data,
-                                      connection_id->len, mac)
+        if (ngx_webpubsub_hmac(key[i].hmac, connection_id->data,
+                               connection_id->len, mac)
             != 0)
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

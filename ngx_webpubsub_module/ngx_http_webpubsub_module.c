@@ -24,6 +24,7 @@ static char *ngx_http_webpubsub_set_service(ngx_conf_t *cf,
     ngx_webpubsub_str_t *port);
 static char *ngx_http_webpubsub_add_key(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *key, ngx_uint_t first);
+static void ngx_http_webpubsub_free_hmac(void *data);
 static char *ngx_http_webpubsub_connection_string(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_webpubsub_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -515,7 +516,10 @@ static char *
 ngx_http_webpubsub_add_key(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *key, ngx_uint_t first)
 {
-    ngx_str_t  *k;
+    ngx_pool_cleanup_t        *cln;
+    ngx_webpubsub_str_t        skey;
+    ngx_webpubsub_hmac_t      *hmac;
+    ngx_http_webpubsub_key_t  *k;
 
     if (key->len == 0) {
         return "has an empty key";
@@ -525,8 +529,26 @@ ngx_http_webpubsub_add_key(ngx_conf_t *cf,
         return "has a key longer than 4096 bytes";
     }
 
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    skey.data = key->data;
+    skey.len = key->len;
+
+    hmac = ngx_webpubsub_hmac_new(&skey);
+    if (hmac == NULL) {
+        return "cannot prepare the key for HMAC-SHA256";
+    }
+
+    /* OpenSSL's memory goes with the configuration, at reload or exit */
+    cln->handler = ngx_http_webpubsub_free_hmac;
+    cln->data = hmac;
+
     if (wlcf->keys == NULL) {
-        wlcf->keys = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        wlcf->keys = ngx_array_create(cf->pool, 2,
+                                      sizeof(ngx_http_webpubsub_key_t));
         if (wlcf->keys == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -540,12 +562,21 @@ ngx_http_webpubsub_add_key(ngx_conf_t *cf,
     /* a connection string's key signs, whatever order the lines are in */
     if (first && wlcf->keys->nelts > 1) {
         k = wlcf->keys->elts;
-        ngx_memmove(&k[1], &k[0], (wlcf->keys->nelts - 1) * sizeof(ngx_str_t));
+        ngx_memmove(&k[1], &k[0],
+                    (wlcf->keys->nelts - 1) * sizeof(ngx_http_webpubsub_key_t));
     }
 
-    *k = *key;
+    k->key = *key;
+    k->hmac = hmac;
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_webpubsub_free_hmac(void *data)
+{
+    ngx_webpubsub_hmac_free(data);
 }
 
 

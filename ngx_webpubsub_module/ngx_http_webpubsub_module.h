@@ -23,10 +23,16 @@
 
 
 typedef struct {
+    ngx_str_t                  key;
+    ngx_webpubsub_hmac_t      *hmac;           /* the key, ready to MAC */
+} ngx_http_webpubsub_key_t;
+
+
+typedef struct {
     /* the service: endpoint and keys are inherited together */
     ngx_webpubsub_endpoint_t  *endpoint;
     ngx_str_t                  client_base;    /* ws(s)://host[:port]/... */
-    ngx_array_t               *keys;           /* of ngx_str_t, [0] signs */
+    ngx_array_t               *keys;           /* of ..._key_t, [0] signs */
     ngx_http_complex_value_t  *hub;
 
     /* negotiate */

@@ -255,12 +255,12 @@ static ngx_int_t
 ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
 {
-    u_char                  *payload, *p, *reason;
-    size_t                   len, plen, path_len;
-    ngx_str_t                hub, user, *key;
-    const char              *path, *err;
-    ngx_webpubsub_str_t      skey;
-    ngx_webpubsub_claims_t   claims;
+    u_char                    *payload, *p, *reason;
+    size_t                     len, plen, path_len;
+    ngx_str_t                  hub, user;
+    const char                *path, *err;
+    ngx_webpubsub_claims_t     claims;
+    ngx_http_webpubsub_key_t  *key;
 
     ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
 
@@ -368,11 +368,9 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     }
 
     key = wlcf->keys->elts;
-    skey.data = key[0].data;
-    skey.len = key[0].len;
 
     if (ngx_webpubsub_jwt_sign(t->token.data, &t->token.len, payload, plen,
-                               &skey)
+                               key[0].hmac)
         != 0)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

@@ -7,10 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#endif
 
 #include "ngx_webpubsub_core.h"
 
@@ -956,10 +962,130 @@ ngx_webpubsub_hmac_sha256(const ngx_webpubsub_str_t *key,
 }
 
 
+struct ngx_webpubsub_hmac_s {
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    EVP_MAC_CTX  *ctx;
+#else
+    HMAC_CTX     *ctx;
+#endif
+};
+
+
+ngx_webpubsub_hmac_t *
+ngx_webpubsub_hmac_new(const ngx_webpubsub_str_t *key)
+{
+    ngx_webpubsub_hmac_t  *h;
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    EVP_MAC               *mac;
+    OSSL_PARAM             params[2];
+#endif
+
+    if (key->len > NGX_WEBPUBSUB_KEY_MAX) {
+        return NULL;
+    }
+
+    h = calloc(1, sizeof(ngx_webpubsub_hmac_t));
+    if (h == NULL) {
+        return NULL;
+    }
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        goto failed;
+    }
+
+    h->ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
+    if (h->ctx == NULL) {
+        goto failed;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (!EVP_MAC_init(h->ctx, key->data, key->len, params)) {
+        goto failed;
+    }
+
+#else
+
+    h->ctx = HMAC_CTX_new();
+    if (h->ctx == NULL) {
+        goto failed;
+    }
+
+    if (!HMAC_Init_ex(h->ctx, key->data, (int) key->len, EVP_sha256(), NULL))
+    {
+        goto failed;
+    }
+
+#endif
+
+    return h;
+
+failed:
+
+    ERR_clear_error();
+    ngx_webpubsub_hmac_free(h);
+
+    return NULL;
+}
+
+
+void
+ngx_webpubsub_hmac_free(ngx_webpubsub_hmac_t *h)
+{
+    if (h == NULL) {
+        return;
+    }
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    EVP_MAC_CTX_free(h->ctx);
+#else
+    HMAC_CTX_free(h->ctx);
+#endif
+
+    free(h);
+}
+
+
+int
+ngx_webpubsub_hmac(ngx_webpubsub_hmac_t *h, const unsigned char *msg,
+    size_t len, unsigned char *mac)
+{
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    size_t        mac_len;
+
+    /* a NULL key restarts the MAC with the key it was made with */
+    if (!EVP_MAC_init(h->ctx, NULL, 0, NULL)
+        || !EVP_MAC_update(h->ctx, msg, len)
+        || !EVP_MAC_final(h->ctx, mac, &mac_len, NGX_WEBPUBSUB_SHA256_LEN)
+        || mac_len != NGX_WEBPUBSUB_SHA256_LEN)
+#else
+    unsigned int  mac_len;
+
+    if (!HMAC_Init_ex(h->ctx, NULL, 0, NULL, NULL)
+        || !HMAC_Update(h->ctx, msg, len)
+        || !HMAC_Final(h->ctx, mac, &mac_len)
+        || mac_len != NGX_WEBPUBSUB_SHA256_LEN)
+#endif
+    {
+        ERR_clear_error();
+        return -1;
+    }
+
+    return 0;
+}
+
+
 int
 ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
     const unsigned char *payload, size_t payload_len,
-    const ngx_webpubsub_str_t *key)
+    ngx_webpubsub_hmac_t *key)
 {
     unsigned char  *d;
     unsigned char   mac[NGX_WEBPUBSUB_SHA256_LEN];
@@ -968,7 +1094,7 @@ ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
     *d++ = '.';
     d += ngx_webpubsub_base64url_encode(d, payload, payload_len);
 
-    if (ngx_webpubsub_hmac_sha256(key, dst, d - dst, mac) != 0) {
+    if (ngx_webpubsub_hmac(key, dst, d - dst, mac) != 0) {
         return -1;
     }
 

@@ -41,6 +41,14 @@ typedef struct {
 } ngx_webpubsub_str_t;
 
 
+/*
+ * A key made ready for HMAC-SHA256 once, at configuration time, so that a
+ * MAC per request costs the hash and little else.  Not for concurrent use:
+ * each nginx worker is one thread and has its own copy after fork().
+ */
+typedef struct ngx_webpubsub_hmac_s  ngx_webpubsub_hmac_t;
+
+
 /* slices of the input string; data is NULL where the key is absent */
 typedef struct {
     ngx_webpubsub_str_t   endpoint;
@@ -102,7 +110,12 @@ unsigned char *ngx_webpubsub_client_claims(unsigned char *dst,
 size_t ngx_webpubsub_jwt_length(size_t payload_len);
 int ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
     const unsigned char *payload, size_t payload_len,
-    const ngx_webpubsub_str_t *key);
+    ngx_webpubsub_hmac_t *key);
+
+ngx_webpubsub_hmac_t *ngx_webpubsub_hmac_new(const ngx_webpubsub_str_t *key);
+void ngx_webpubsub_hmac_free(ngx_webpubsub_hmac_t *h);
+int ngx_webpubsub_hmac(ngx_webpubsub_hmac_t *h, const unsigned char *msg,
+    size_t len, unsigned char *mac);
 
 int ngx_webpubsub_hmac_sha256(const ngx_webpubsub_str_t *key,
     const unsigned char *msg, size_t len, unsigned char *mac);

@@ -95,6 +95,7 @@ test_client_token(void)
     ngx_webpubsub_str_t     key = S("abc");
     ngx_webpubsub_str_t     roles[] = { S("webpubsub.joinLeaveGroup.room1") };
     ngx_webpubsub_str_t     groups[] = { S("room1") };
+    ngx_webpubsub_hmac_t   *hkey;
     ngx_webpubsub_claims_t  c;
 
     memset(&c, 0, sizeof(c));
@@ -120,7 +121,9 @@ test_client_token(void)
              "\"aud\":\"http://localhost:8080/client/hubs/chat\","
              "\"sub\":\"user1\"}"), "claims in jsonwebtoken's order");
 
-    check(ngx_webpubsub_jwt_sign(token, &tlen, payload, n, &key) == 0,
+    hkey = ngx_webpubsub_hmac_new(&key);
+    check(hkey != NULL, "prepared key");
+    check(ngx_webpubsub_jwt_sign(token, &tlen, payload, n, hkey) == 0,
           "sign ok");
     check(tlen == ngx_webpubsub_jwt_length(n), "jwt length is exact");
     check(eq(token, tlen,
@@ -141,6 +144,8 @@ test_client_token(void)
              "{\"iat\":1700000000,\"exp\":1700003600,"
              "\"aud\":\"http://localhost:8080/client/hubs/chat\"}")
           && (size_t) (p - payload) == n, "claims without sub, role, group");
+
+    ngx_webpubsub_hmac_free(hkey);
 }
 
 
@@ -154,12 +159,14 @@ test_rest_token(void)
         "{\"iat\":1700000000,\"exp\":1700003600,\"aud\":\"http://localhost:"
         "8080/api/hubs/chat/connections/conn1?api-version=2024-12-01"
         "&reason=bye\"}";
-    unsigned char        token[512];
-    size_t               tlen;
-    ngx_webpubsub_str_t  key = S("abc");
+    unsigned char         token[512];
+    size_t                tlen;
+    ngx_webpubsub_str_t   key = S("abc");
+    ngx_webpubsub_hmac_t *hkey;
 
+    hkey = ngx_webpubsub_hmac_new(&key);
     ngx_webpubsub_jwt_sign(token, &tlen, (const unsigned char *) payload,
-                           sizeof(payload) - 1, &key);
+                           sizeof(payload) - 1, hkey);
     check(eq(token, tlen,
              "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3MDAwMDAwMDAsIm"
              "V4cCI6MTcwMDAwMzYwMCwiYXVkIjoiaHR0cDovL2xvY2FsaG9zdDo4MDgwL2Fwa"
@@ -168,7 +175,7 @@ test_rest_token(void)
           "PROTOCOL.md 3.3(a) REST token vector");
 
     ngx_webpubsub_jwt_sign(token, &tlen, (const unsigned char *) payload_c,
-                           sizeof(payload_c) - 1, &key);
+                           sizeof(payload_c) - 1, hkey);
     check(eq(token, tlen,
              "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3MDAwMDAwMDAsIm"
              "V4cCI6MTcwMDAwMzYwMCwiYXVkIjoiaHR0cDovL2xvY2FsaG9zdDo4MDgwL2Fwa"
@@ -176,6 +183,56 @@ test_rest_token(void)
              "Mi0wMSZyZWFzb249YnllIn0.ytxPQdveG2i8HPFitxLvmJrQ8soPcogkBERtle_"
              "30lY"),
           "PROTOCOL.md 3.3(c) REST token vector");
+
+    ngx_webpubsub_hmac_free(hkey);
+}
+
+
+/* a prepared key gives OpenSSL's one-shot HMAC, call after call */
+static void
+test_prepared_hmac(void)
+{
+    int                    i, same;
+    size_t                 j, klen, mlen;
+    unsigned char          k[100], m[300], a[32], b[32];
+    ngx_webpubsub_str_t    key;
+    ngx_webpubsub_hmac_t  *h;
+
+    srand(777);
+    same = 1;
+
+    for (i = 0; i < 200; i++) {
+        klen = 1 + rand() % sizeof(k);
+
+        for (j = 0; j < klen; j++) {
+            k[j] = (unsigned char) rand();
+        }
+
+        key.data = k;
+        key.len = klen;
+
+        h = ngx_webpubsub_hmac_new(&key);
+        if (h == NULL) {
+            same = 0;
+            break;
+        }
+
+        for (j = 0; j < 5; j++) {
+            mlen = rand() % sizeof(m);
+            memset(m, (int) j, mlen);
+
+            ngx_webpubsub_hmac_sha256(&key, m, mlen, a);
+            if (ngx_webpubsub_hmac(h, m, mlen, b) != 0
+                || memcmp(a, b, 32) != 0)
+            {
+                same = 0;
+            }
+        }
+
+        ngx_webpubsub_hmac_free(h);
+    }
+
+    check(same, "prepared HMAC equals one-shot HMAC");
 }
 
 
@@ -567,6 +624,7 @@ main(void)
     test_hmac();
     test_client_token();
     test_rest_token();
+    test_prepared_hmac();
     test_json_escape();
     test_random();
     test_json_roundtrip();
