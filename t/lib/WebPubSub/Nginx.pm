@@ -71,7 +71,7 @@ package WebPubSub::Nginx;
 #                          "builtin" for a binary built with --add-module
 #   TEST_NGINX_LEAVE       keep the test directory
 #   TEST_NGINX_PRELOAD     LD_PRELOAD for nginx only (ASan runtime)
-#   TEST_NGINX_VALGRIND    run nginx under valgrind (master_process off)
+#   TEST_NGINX_VALGRIND    run nginx (master and workers) under valgrind
 #   TEST_NGINX_VALGRIND_OPTS  extra valgrind options, space separated
 
 use strict;
@@ -271,8 +271,8 @@ sub _substitute {
         # In CI we are root; workers must still be able to read test files.
         push @g, 'user root;' if $> == 0;
         push @g, 'worker_processes 1;';
-        # A single process keeps valgrind logs and signals simple.
-        push @g, 'master_process off;' if _valgrind();
+        # Under valgrind, master and workers alike are checked: valgrind
+        # follows nginx's fork() of its workers by itself, one log each.
         my $globals = join("\n", @g);
         $text =~ s/%%GLOBALS%%/$globals/g;
     }
