@@ -75,7 +75,6 @@ ngx_int_t
 ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
-    ngx_table_elt_t                *h;
     ngx_http_webpubsub_event_t     *ev;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
 
@@ -116,17 +115,11 @@ ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
      * every service version accepts it, whatever form its origin takes.
      */
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_webpubsub_add_header(r, "WebHook-Allowed-Origin", "*")
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "WebHook-Allowed-Origin");
-    ngx_str_set(&h->value, "*");
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = 0;
