@@ -47,6 +47,8 @@ static ngx_int_t ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webpubsub_reject(ngx_http_request_t *r,
     ngx_http_webpubsub_event_t *ev);
 static ngx_int_t ngx_http_webpubsub_is_version(ngx_str_t *v);
+static ngx_int_t ngx_http_webpubsub_header_is(ngx_table_elt_t *h,
+    ngx_str_t *name);
 
 
 static ngx_http_webpubsub_ce_header_t  ngx_http_webpubsub_ce_headers[] = {
@@ -80,8 +82,11 @@ ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
 
-    /* subrequests are nginx's own, not the service's */
-    if (wlcf->event_handler != 1 || r != r->main) {
+    /*
+     * Subrequests and error pages are nginx's own, not the service's:
+     * an error_page turns a POST into a GET that must not be refused.
+     */
+    if (!wlcf->event_handler || r != r->main || r->error_page) {
         return NGX_DECLINED;
     }
 
@@ -104,6 +109,10 @@ ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
     }
 
     if (ev->status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webpubsub: webhook rejected with %ui: %V",
+                      ev->status, &ev->reason);
+
         rc = ngx_http_webpubsub_reject(r, ev);
         ngx_http_finalize_request(r, rc);
         return NGX_DONE;
@@ -161,7 +170,7 @@ ngx_http_webpubsub_event_variable(ngx_http_request_t *r,
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
 
-    if (wlcf->event_handler != 1) {
+    if (!wlcf->event_handler) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -217,12 +226,6 @@ ngx_http_webpubsub_get_event(ngx_http_request_t *r)
         return NULL;
     }
 
-    if (ctx->event->status != 0 && ctx->event->status != NGX_HTTP_OK) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "webpubsub: webhook rejected with %ui: %V",
-                      ctx->event->status, &ctx->event->reason);
-    }
-
     return ctx->event;
 }
 
@@ -232,6 +235,7 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_event_t *ev)
 {
     u_char                          *p;
+    ngx_int_t                        rc;
     ngx_str_t                        hub, *v[NGX_HTTP_WEBPUBSUB_H_SINGLE];
     ngx_uint_t                       i, k, nsig;
     const char                      *err;
@@ -258,10 +262,7 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
         }
 
         for (ch = ngx_http_webpubsub_ce_headers; ch->name.len; ch++) {
-            if (h[i].key.len == ch->name.len
-                && ngx_strncmp(h[i].lowcase_key, ch->name.data,
-                               ch->name.len) == 0)
-            {
+            if (ngx_http_webpubsub_header_is(&h[i], &ch->name)) {
                 break;
             }
         }
@@ -319,8 +320,8 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
         }
 
         if (ngx_webpubsub_origin_match(v[k]->data, v[k]->len,
-                                       wlcf->allowed_origins->elts,
-                                       wlcf->allowed_origins->nelts)
+                                       wlcf->origins->elts,
+                                       wlcf->origins->nelts)
             < 0)
         {
             ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
@@ -395,6 +396,11 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    if (ngx_webpubsub_check_hub(hub.data, hub.len) != NULL) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
+                                "webpubsub_hub is not a valid hub name");
+    }
+
     /* the service compares hub names ignoring case, and so do its SDKs */
     if (v[k]->len != hub.len
         || ngx_strncasecmp(v[k]->data, hub.data, hub.len) != 0)
@@ -418,19 +424,16 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
                                 "missing ce-signature");
     }
 
-    switch (ngx_http_webpubsub_check_signature(r, wlcf, &ev->connection_id,
-                                               sig, nsig))
-    {
-    case NGX_OK:
+    rc = ngx_http_webpubsub_check_signature(r, wlcf, &ev->connection_id,
+                                            sig, nsig);
+
+    if (rc == NGX_DECLINED) {
+        ev->status = NGX_HTTP_UNAUTHORIZED;
+        ngx_str_set(&ev->reason, "invalid ce-signature");
         return NGX_OK;
-
-    case NGX_DECLINED:
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_UNAUTHORIZED,
-                                "invalid ce-signature");
-
-    default:
-        return NGX_ERROR;
     }
+
+    return rc;
 }
 
 
@@ -439,10 +442,10 @@ ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *connection_id,
     ngx_table_elt_t **signatures, ngx_uint_t nsignatures)
 {
+    u_char                     mac[NGX_WEBPUBSUB_SHA256_LEN];
     ngx_int_t                  rc;
     ngx_uint_t                 i, j;
     ngx_http_webpubsub_key_t  *key;
-    u_char                     mac[NGX_WEBPUBSUB_SHA256_LEN];
 
     key = wlcf->keys->elts;
     rc = NGX_DECLINED;
@@ -473,6 +476,38 @@ ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
     ngx_explicit_memzero(mac, sizeof(mac));
 
     return rc;
+}
+
+
+/*
+ * "ce_hub" counts as "ce-hub": with underscores_in_headers on, FastCGI and
+ * the like would hand both to the application as HTTP_CE_HUB, and it must
+ * not see a second value beside the one checked.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_header_is(ngx_table_elt_t *h, ngx_str_t *name)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (h->key.len != name->len) {
+        return 0;
+    }
+
+    for (i = 0; i < name->len; i++) {
+        c = h->lowcase_key[i];
+
+        if (c == '_') {
+            c = '-';
+        }
+
+        if (c != name->data[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -509,6 +544,7 @@ ngx_http_webpubsub_allowed_origins(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_webpubsub_loc_conf_t *wlcf = conf;
 
+    u_char               *end;
     ngx_str_t            *value;
     ngx_uint_t            i;
     ngx_webpubsub_str_t  *o;
@@ -526,11 +562,11 @@ ngx_http_webpubsub_allowed_origins(ngx_conf_t *cf, ngx_command_t *cmd,
     value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
-        if (value[i].len == 0 || ngx_strlchr(value[i].data,
-                                             value[i].data + value[i].len,
-                                             ',') != NULL
-            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ' ')
-               != NULL)
+        end = value[i].data + value[i].len;
+
+        if (value[i].len == 0
+            || ngx_strlchr(value[i].data, end, ',') != NULL
+            || ngx_strlchr(value[i].data, end, ' ') != NULL)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"webpubsub_allowed_origins\" directive: "
@@ -588,24 +624,28 @@ ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (conf->allowed_origins == NULL) {
-
-        /* by default the service itself: the endpoint's host */
-
-        conf->allowed_origins = ngx_array_create(cf->pool, 1,
-                                                 sizeof(ngx_webpubsub_str_t));
-        if (conf->allowed_origins == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        o = ngx_array_push(conf->allowed_origins);
-        if (o == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        o->data = conf->endpoint->buf + conf->endpoint->host_start;
-        o->len = conf->endpoint->host_len;
+    if (conf->allowed_origins != NULL) {
+        conf->origins = conf->allowed_origins;
+        return NGX_CONF_OK;
     }
+
+    /*
+     * By default the service itself, the host of this level's endpoint:
+     * made anew on every level, as a location may name another resource.
+     */
+
+    conf->origins = ngx_array_create(cf->pool, 1, sizeof(ngx_webpubsub_str_t));
+    if (conf->origins == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    o = ngx_array_push(conf->origins);
+    if (o == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    o->data = conf->endpoint->buf + conf->endpoint->host_start;
+    o->len = conf->endpoint->host_len;
 
     return NGX_CONF_OK;
 }

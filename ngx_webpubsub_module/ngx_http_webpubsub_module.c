@@ -315,9 +315,6 @@ ngx_http_webpubsub_send_error(ngx_http_request_t *r, ngx_uint_t status,
     u_char  *json, *p;
     size_t   len;
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "webpubsub: %V", reason);
-
     len = sizeof("{\"error\":\"\"}") - 1
           + ngx_webpubsub_json_escape_length(reason->data, reason->len);
 

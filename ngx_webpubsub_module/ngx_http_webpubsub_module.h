@@ -48,7 +48,9 @@ typedef struct {
 
     /* event handler gateway */
     ngx_flag_t                 event_handler;
-    ngx_array_t               *allowed_origins; /* of ngx_webpubsub_str_t */
+    ngx_array_t               *allowed_origins; /* as configured, or NULL */
+    ngx_array_t               *origins;        /* of ngx_webpubsub_str_t,
+                                                  what is checked */
 } ngx_http_webpubsub_loc_conf_t;
 
 

@@ -78,6 +78,9 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webpubsub: negotiate refused: %V", &not_allowed);
+
         return ngx_http_webpubsub_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                              &not_allowed);
     }
@@ -88,6 +91,9 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
     }
 
     if (t->status) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webpubsub: negotiate refused: %V", &t->reason);
+
         return ngx_http_webpubsub_send_error(r, t->status, &t->reason);
     }
 

@@ -16,6 +16,8 @@
 #if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
 #include <openssl/core_names.h>
 #include <openssl/params.h>
+#elif (OPENSSL_VERSION_NUMBER < 0x10100000L)
+#error "the Web PubSub module needs OpenSSL 1.1.0 or later"
 #endif
 
 #include "ngx_webpubsub_core.h"
@@ -965,6 +967,7 @@ ngx_webpubsub_hmac_sha256(const ngx_webpubsub_str_t *key,
 struct ngx_webpubsub_hmac_s {
 #if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
     EVP_MAC_CTX  *ctx;
+    int           reinit;
 #else
     HMAC_CTX     *ctx;
 #endif
@@ -1010,6 +1013,12 @@ ngx_webpubsub_hmac_new(const ngx_webpubsub_str_t *key)
     if (!EVP_MAC_init(h->ctx, key->data, key->len, params)) {
         goto failed;
     }
+
+    /*
+     * Before 3.0.3 a NULL key did not restart the MAC (OpenSSL issue
+     * 17811): there each MAC works on a copy of the keyed context instead.
+     */
+    h->reinit = OpenSSL_version_num() >= 0x30000030L;
 
 #else
 
@@ -1058,13 +1067,30 @@ ngx_webpubsub_hmac(ngx_webpubsub_hmac_t *h, const unsigned char *msg,
     size_t len, unsigned char *mac)
 {
 #if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    int           ok;
     size_t        mac_len;
+    EVP_MAC_CTX  *ctx;
 
-    /* a NULL key restarts the MAC with the key it was made with */
-    if (!EVP_MAC_init(h->ctx, NULL, 0, NULL)
-        || !EVP_MAC_update(h->ctx, msg, len)
-        || !EVP_MAC_final(h->ctx, mac, &mac_len, NGX_WEBPUBSUB_SHA256_LEN)
-        || mac_len != NGX_WEBPUBSUB_SHA256_LEN)
+    if (h->reinit) {
+        /* a NULL key restarts the MAC with the key it was made with */
+        ctx = h->ctx;
+        ok = EVP_MAC_init(ctx, NULL, 0, NULL);
+
+    } else {
+        ctx = EVP_MAC_CTX_dup(h->ctx);
+        ok = (ctx != NULL);
+    }
+
+    ok = ok
+         && EVP_MAC_update(ctx, msg, len)
+         && EVP_MAC_final(ctx, mac, &mac_len, NGX_WEBPUBSUB_SHA256_LEN)
+         && mac_len == NGX_WEBPUBSUB_SHA256_LEN;
+
+    if (ctx != h->ctx) {
+        EVP_MAC_CTX_free(ctx);
+    }
+
+    if (!ok)
 #else
     unsigned int  mac_len;
 
@@ -1144,7 +1170,7 @@ ngx_webpubsub_check_event_type(const unsigned char *type, size_t len)
     for (i = sizeof(user) - 1; i < len; i++) {
         c = type[i];
 
-        if (c <= 0x20 || c >= 0x7f) {
+        if (c < 0x20 || c == 0x7f) {
             return "ce-type has an invalid event name";
         }
     }

@@ -25,8 +25,9 @@
 
 #define NGX_WEBPUBSUB_SHA256_LEN       32
 
-/* CloudEvents attributes longer than this are refused */
-#define NGX_WEBPUBSUB_ATTR_MAX         1024
+/* CloudEvents attributes longer than this are refused (as long as the
+ * longest user id a token may carry) */
+#define NGX_WEBPUBSUB_ATTR_MAX         4096
 /* at most this many candidates are read from one ce-signature value */
 #define NGX_WEBPUBSUB_SIGNATURES_MAX   16
 

@@ -94,6 +94,13 @@ http {
             proxy_pass http://app;
         }
 
+        location /varhub/ {
+            webpubsub_event_handler on;
+            webpubsub_hub $arg_h;
+            rewrite ^/varhub/(.*)$ /eventhandler/$1 break;
+            proxy_pass http://app;
+        }
+
         # satisfy any + allow must not open the gate
         location /satisfy/ {
             webpubsub_event_handler on;
@@ -101,6 +108,33 @@ http {
             allow 127.0.0.1;
             deny all;
             rewrite ^/satisfy/(.*)$ /eventhandler/$1 break;
+            proxy_pass http://app;
+        }
+    }
+
+    # the gateway for a whole server
+    server {
+        listen 127.0.0.1:%%PORT_2%%;
+
+        underscores_in_headers on;
+        webpubsub_event_handler on;
+
+        location /down/ {
+            proxy_pass http://127.0.0.1:%%PORT_3%%;
+            error_page 502 /sorry;
+        }
+
+        location = /sorry {
+            return 502 "the app is down\n";
+        }
+
+        location /other/ {
+            webpubsub_connection_string
+                "Endpoint=https://other.webpubsub.azure.com;AccessKey=other-key";
+            proxy_pass http://app;
+        }
+
+        location /eventhandler/ {
             proxy_pass http://app;
         }
     }
@@ -157,7 +191,7 @@ sub post_event {
         body => $body // '{}');
 }
 
-$t->plan(106);
+$t->plan(115);
 
 # --- abuse protection ----------------------------------------------------
 
@@ -337,9 +371,42 @@ $eh->{'ce-signature'} = sig('c-sat', 'wrong-key');
 is(post_event('/satisfy/', $eh)->{status}, 401,
     'satisfy any with allow does not skip the signature check');
 
+# --- a gateway for a whole server ----------------------------------------
+
+my $p2 = $t->port(2);
+
+$r = $t->request('POST', '/down/', port => $p2, body => '{}',
+    headers => event_headers(connection => 'c-down'));
+is($r->{status}, 502, 'error_page: the status of the page');
+is($r->{content}, "the app is down\n",
+    'error_page: the page, not the gateway\'s 405 for its GET');
+
+$r = $t->request('OPTIONS', '/other/', port => $p2,
+    headers => { 'WebHook-Request-Origin' => 'other.webpubsub.azure.com' });
+is($r->{status}, 200, 'a location\'s own endpoint is its default origin');
+$r = $t->request('OPTIONS', '/other/', port => $p2,
+    headers => { 'WebHook-Request-Origin' => $ORIGIN });
+is($r->{status}, 400, 'and the inherited endpoint\'s origin is not');
+$r = $t->request('OPTIONS', '/eventhandler/', port => $p2,
+    headers => { 'WebHook-Request-Origin' => $ORIGIN });
+is($r->{status}, 200, 'the server\'s endpoint elsewhere');
+
+$eh = event_headers(connection => 'c-under');
+$eh->{'ce_hub'} = 'other';
+is($t->request('POST', '/eventhandler/', port => $p2, headers => $eh,
+    body => '{}')->{status}, 400,
+    'ce_hub beside ce-hub counts as a duplicate');
+
+is(post_event('/varhub/?h=chat', event_headers(connection => 'c-vh'))
+    ->{status}, 200, 'a hub from a variable');
+$r = post_event('/varhub/?h=1bad', event_headers(connection => 'c-vh'));
+is($r->{status}, 400, 'a variable hub that is not a hub name: 400');
+like($r->{content}, qr/webpubsub_hub is not a valid hub name/,
+    'a variable hub that is not a hub name: reason');
+
 # --- forged and malformed requests ---------------------------------------
 
-my $long = 'x' x 5000;
+my $long = 'x' x 4097;
 my @forged = (
     [ 'wrong key', 401, ce => { 'ce-signature' => sig('conn-f', 'nope') } ],
     [ 'signature of another connection', 401,

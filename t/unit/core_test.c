@@ -521,11 +521,12 @@ test_event_type(void)
 {
     static const char  *good[] = { "azure.webpubsub.sys.connect",
         "azure.webpubsub.sys.connected", "azure.webpubsub.sys.disconnected",
-        "azure.webpubsub.user.message", "azure.webpubsub.user.a.b-c_1" };
+        "azure.webpubsub.user.message", "azure.webpubsub.user.a.b-c_1",
+        "azure.webpubsub.user.a b", "azure.webpubsub.user.\xc3\xa9" };
     static const char  *bad[] = { "", "azure.webpubsub.sys.connecting",
         "azure.webpubsub.sys.", "azure.webpubsub.user.", "azure.webpubsub.x",
-        "AZURE.WEBPUBSUB.SYS.CONNECT", "azure.webpubsub.user.a b",
-        "azure.webpubsub.user.\xc3\xa9", "com.example.event" };
+        "AZURE.WEBPUBSUB.SYS.CONNECT", "azure.webpubsub.user.a\tb",
+        "azure.webpubsub.user.a\x7f", "com.example.event" };
     size_t              i;
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
