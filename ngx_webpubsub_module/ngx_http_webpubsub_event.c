@@ -164,7 +164,6 @@ ngx_int_t
 ngx_http_webpubsub_event_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t                      *value;
     ngx_http_webpubsub_event_t     *ev;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
 
@@ -181,36 +180,27 @@ ngx_http_webpubsub_event_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    value = (ngx_str_t *) ((char *) ev + data);
-
-    if (ev->status != 0 || value->data == NULL) {
+    if (ev->status != 0) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    v->data = value->data;
-    v->len = value->len;
-    v->valid = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return ngx_http_webpubsub_variable(v,
+                                       (ngx_str_t *) ((char *) ev + data));
 }
 
 
 static ngx_http_webpubsub_event_t *
 ngx_http_webpubsub_get_event(ngx_http_request_t *r)
 {
-    ngx_http_webpubsub_ctx_t       *ctx;
-    ngx_http_webpubsub_loc_conf_t  *wlcf;
+    ngx_http_webpubsub_ctx_t  *ctx;
 
     ctx = ngx_http_webpubsub_get_ctx(r);
     if (ctx == NULL) {
         return NULL;
     }
 
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
-
-    if (ctx->event != NULL && ctx->event_conf == wlcf) {
+    if (ctx->event != NULL) {
         return ctx->event;
     }
 
@@ -219,9 +209,7 @@ ngx_http_webpubsub_get_event(ngx_http_request_t *r)
         return NULL;
     }
 
-    ctx->event_conf = wlcf;
-
-    if (ngx_http_webpubsub_check_event(r, wlcf, ctx->event) != NGX_OK) {
+    if (ngx_http_webpubsub_check_event(r, ctx->conf, ctx->event) != NGX_OK) {
         ctx->event = NULL;
         return NULL;
     }

@@ -220,23 +220,55 @@ static ngx_str_t  ngx_http_webpubsub_json_type =
     ngx_string("application/json");
 
 
+/*
+ * The request's ctx for its current location: "rewrite ... last" keeps a
+ * ctx but changes the location, and with it the token and the checks.
+ */
+
 ngx_http_webpubsub_ctx_t *
 ngx_http_webpubsub_get_ctx(ngx_http_request_t *r)
 {
-    ngx_http_webpubsub_ctx_t  *ctx;
+    ngx_http_webpubsub_ctx_t       *ctx;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
 
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
     ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
 
     if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_webpubsub_ctx_t));
+        ctx = ngx_palloc(r->pool, sizeof(ngx_http_webpubsub_ctx_t));
         if (ctx == NULL) {
             return NULL;
         }
 
         ngx_http_set_ctx(r, ctx, ngx_http_webpubsub_module);
+
+    } else if (ctx->conf == wlcf) {
+        return ctx;
     }
 
+    ngx_memzero(ctx, sizeof(ngx_http_webpubsub_ctx_t));
+    ctx->conf = wlcf;
+
     return ctx;
+}
+
+
+/* a value of the ctx as a variable: not found where it is unset */
+
+ngx_int_t
+ngx_http_webpubsub_variable(ngx_http_variable_value_t *v, ngx_str_t *value)
+{
+    if (value->data == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = value->data;
+    v->len = value->len;
+    v->valid = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
 }
 
 

@@ -77,15 +77,17 @@ typedef struct {
 } ngx_http_webpubsub_event_t;
 
 
+/* what a request has computed, valid for the location conf it names */
 typedef struct {
+    ngx_http_webpubsub_loc_conf_t  *conf;
     ngx_http_webpubsub_token_t     *token;
-    ngx_http_webpubsub_loc_conf_t  *token_conf;  /* the conf it was made by */
     ngx_http_webpubsub_event_t     *event;
-    ngx_http_webpubsub_loc_conf_t  *event_conf;
 } ngx_http_webpubsub_ctx_t;
 
 
 ngx_http_webpubsub_ctx_t *ngx_http_webpubsub_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_webpubsub_variable(ngx_http_variable_value_t *v,
+    ngx_str_t *value);
 ngx_int_t ngx_http_webpubsub_add_header(ngx_http_request_t *r, char *key,
     char *value);
 ngx_int_t ngx_http_webpubsub_send_json(ngx_http_request_t *r,

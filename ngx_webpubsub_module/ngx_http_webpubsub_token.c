@@ -188,7 +188,6 @@ ngx_int_t
 ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t                   *value;
     ngx_http_webpubsub_token_t  *t;
 
     t = ngx_http_webpubsub_get_token(r);
@@ -201,14 +200,7 @@ ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    value = (ngx_str_t *) ((char *) t + data);
-
-    v->data = value->data;
-    v->len = value->len;
-    v->valid = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return ngx_http_webpubsub_variable(v, (ngx_str_t *) ((char *) t + data));
 }
 
 
@@ -228,10 +220,7 @@ ngx_http_webpubsub_get_token(ngx_http_request_t *r)
         return NULL;
     }
 
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
-
-    /* "rewrite ... last" keeps the ctx but changes the location */
-    if (ctx->token != NULL && ctx->token_conf == wlcf) {
+    if (ctx->token != NULL) {
         return ctx->token;
     }
 
@@ -240,7 +229,7 @@ ngx_http_webpubsub_get_token(ngx_http_request_t *r)
         return NULL;
     }
 
-    ctx->token_conf = wlcf;
+    wlcf = ctx->conf;
 
     if (wlcf->endpoint == NULL || wlcf->keys == NULL || wlcf->hub == NULL) {
         ctx->token->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
