@@ -7,7 +7,8 @@ BUILD      = $(CURDIR)/build
 MODULE     = $(BUILD)/plain/ngx_http_webpubsub_module.so
 ASAN_MOD   = $(BUILD)/asan/ngx_http_webpubsub_module.so
 CFLAGS_T   = -std=c99 -g -O1 -Wall -Wextra -Werror -Ingx_webpubsub_module
-CORE       = ngx_webpubsub_module/ngx_webpubsub_core.c
+CORE       = ngx_webpubsub_module/ngx_webpubsub_core.c \
+             ngx_webpubsub_module/ngx_webpubsub_rest.c
 SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-omit-frame-pointer
 PROVE      = prove -j2 -r t/

@@ -140,6 +140,20 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
       offsetof(ngx_http_webpubsub_loc_conf_t, allowed_origins),
       NULL },
 
+    { ngx_string("webpubsub_rest_pass"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webpubsub_rest_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webpubsub_rest"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webpubsub_rest,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -212,6 +226,10 @@ static ngx_http_variable_t  ngx_http_webpubsub_vars[] = {
       offsetof(ngx_http_webpubsub_event_t, hub),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("webpubsub_arg_"), NULL,
+      ngx_http_webpubsub_arg_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
+
       ngx_http_null_variable
 };
 
@@ -267,6 +285,46 @@ ngx_http_webpubsub_variable(ngx_http_variable_value_t *v, ngx_str_t *value)
     v->len = value->len;
     v->valid = 1;
     v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* a JWT of these claims, signed with the first key */
+
+ngx_int_t
+ngx_http_webpubsub_sign(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_webpubsub_claims_t *claims,
+    ngx_str_t *jwt)
+{
+    u_char                    *payload;
+    size_t                     plen;
+    ngx_http_webpubsub_key_t  *key;
+
+    plen = ngx_webpubsub_client_claims_length(claims);
+
+    payload = ngx_pnalloc(r->pool, plen);
+    if (payload == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_webpubsub_client_claims(payload, claims);
+
+    jwt->data = ngx_pnalloc(r->pool, ngx_webpubsub_jwt_length(plen));
+    if (jwt->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    key = wlcf->keys->elts;
+
+    if (ngx_webpubsub_jwt_sign(jwt->data, &jwt->len, payload, plen,
+                               key[0].hmac)
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: HMAC-SHA256 failed");
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -471,6 +529,10 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_WEBPUBSUB_PROTOCOL_DEFAULT);
 
     if (ngx_http_webpubsub_merge_event(cf, conf, prev) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_webpubsub_merge_rest(cf, conf, prev) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -22,6 +22,9 @@
 #define NGX_HTTP_WEBPUBSUB_TTL_MAX    (365 * 24 * 60 * 60)
 
 
+typedef struct ngx_http_webpubsub_rest_s  ngx_http_webpubsub_rest_t;
+
+
 typedef struct {
     ngx_str_t                  key;
     ngx_webpubsub_hmac_t      *hmac;           /* the key, ready to MAC */
@@ -51,6 +54,13 @@ typedef struct {
     ngx_array_t               *allowed_origins; /* as configured, or NULL */
     ngx_array_t               *origins;        /* of ngx_webpubsub_str_t,
                                                   what is checked */
+
+    /* REST through subrequests */
+    ngx_str_t                  rest_pass;
+    const ngx_webpubsub_rest_op_t  *rest_op;
+    ngx_array_t               *rest_params;
+    u_char                    *rest_file;
+    ngx_uint_t                 rest_line;
 } ngx_http_webpubsub_loc_conf_t;
 
 
@@ -82,12 +92,16 @@ typedef struct {
     ngx_http_webpubsub_loc_conf_t  *conf;
     ngx_http_webpubsub_token_t     *token;
     ngx_http_webpubsub_event_t     *event;
+    ngx_http_webpubsub_rest_t      *rest;
 } ngx_http_webpubsub_ctx_t;
 
 
 ngx_http_webpubsub_ctx_t *ngx_http_webpubsub_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_webpubsub_variable(ngx_http_variable_value_t *v,
     ngx_str_t *value);
+ngx_int_t ngx_http_webpubsub_sign(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_webpubsub_claims_t *claims,
+    ngx_str_t *jwt);
 ngx_int_t ngx_http_webpubsub_add_header(ngx_http_request_t *r, char *key,
     char *value);
 ngx_int_t ngx_http_webpubsub_send_json(ngx_http_request_t *r,
@@ -109,6 +123,17 @@ char *ngx_http_webpubsub_allowed_origins(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf,
     ngx_http_webpubsub_loc_conf_t *prev);
+
+
+char *ngx_http_webpubsub_rest(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webpubsub_rest_pass(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf,
+    ngx_http_webpubsub_loc_conf_t *prev);
+ngx_int_t ngx_http_webpubsub_arg_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 extern ngx_module_t  ngx_http_webpubsub_module;

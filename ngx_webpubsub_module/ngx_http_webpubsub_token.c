@@ -250,12 +250,11 @@ static ngx_int_t
 ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
 {
-    u_char                    *payload, *p, *reason;
-    size_t                     len, plen, path_len;
-    ngx_str_t                  hub, user;
-    const char                *path, *err;
-    ngx_webpubsub_claims_t     claims;
-    ngx_http_webpubsub_key_t  *key;
+    u_char                  *p, *reason;
+    size_t                   len, path_len;
+    ngx_str_t                hub, user;
+    const char              *path, *err;
+    ngx_webpubsub_claims_t   claims;
 
     ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
 
@@ -346,30 +345,7 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     claims.iat = ngx_time();
     claims.exp = claims.iat + wlcf->ttl;
 
-    plen = ngx_webpubsub_client_claims_length(&claims);
-
-    payload = ngx_pnalloc(r->pool, plen);
-    if (payload == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_webpubsub_client_claims(payload, &claims);
-
-    len = ngx_webpubsub_jwt_length(plen);
-
-    t->token.data = ngx_pnalloc(r->pool, len);
-    if (t->token.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    key = wlcf->keys->elts;
-
-    if (ngx_webpubsub_jwt_sign(t->token.data, &t->token.len, payload, plen,
-                               key[0].hmac)
-        != 0)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "webpubsub: HMAC-SHA256 failed");
+    if (ngx_http_webpubsub_sign(r, wlcf, &claims, &t->token) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -32,16 +32,11 @@
 
 static int ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len,
     const char *lit);
-static int ngx_webpubsub_strcaseeq_str(const unsigned char *a,
-    const unsigned char *b, size_t len);
 static void ngx_webpubsub_trim(ngx_webpubsub_str_t *s);
 static long ngx_webpubsub_parse_port(const unsigned char *p, size_t len);
 static int ngx_webpubsub_dot_segment(const unsigned char *p, size_t len);
-static size_t ngx_webpubsub_utf8_next(const unsigned char *p,
-    const unsigned char *end, int *valid);
 static size_t ngx_webpubsub_int64_length(int64_t n);
 static unsigned char *ngx_webpubsub_int64(unsigned char *dst, int64_t n);
-static int ngx_webpubsub_hex(unsigned char c);
 static size_t ngx_webpubsub_list_next(const unsigned char **p,
     const unsigned char *end, const unsigned char **item);
 static size_t ngx_webpubsub_json_array_length(const ngx_webpubsub_str_t *a,
@@ -77,8 +72,8 @@ ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len, const char *lit)
 }
 
 
-static int
-ngx_webpubsub_strcaseeq_str(const unsigned char *a, const unsigned char *b,
+int
+ngx_webpubsub_strncaseeq(const unsigned char *a, const unsigned char *b,
     size_t len)
 {
     size_t  i;
@@ -578,7 +573,7 @@ ngx_webpubsub_base64url_encode(unsigned char *dst, const unsigned char *src,
  * into one U+FFFD.
  */
 
-static size_t
+size_t
 ngx_webpubsub_utf8_next(const unsigned char *p, const unsigned char *end,
     int *valid)
 {
@@ -634,6 +629,64 @@ ngx_webpubsub_utf8_next(const unsigned char *p, const unsigned char *end,
     }
 
     return n;
+}
+
+
+/* the code point of a well-formed sequence of n bytes */
+
+uint32_t
+ngx_webpubsub_utf8_value(const unsigned char *p, size_t n)
+{
+    size_t    i;
+    uint32_t  cp;
+
+    if (n == 1) {
+        return p[0];
+    }
+
+    cp = p[0] & (0x7f >> n);
+
+    for (i = 1; i < n; i++) {
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+
+    return cp;
+}
+
+
+int
+ngx_webpubsub_utf8_valid(const unsigned char *s, size_t n)
+{
+    int                   valid;
+    const unsigned char  *end;
+
+    end = s + n;
+
+    while (s < end) {
+        s += ngx_webpubsub_utf8_next(s, end, &valid);
+
+        if (!valid) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* what JavaScript's \s matches: WhiteSpace and LineTerminator */
+
+int
+ngx_webpubsub_js_space(uint32_t cp)
+{
+    switch (cp) {
+    case 0x09: case 0x0a: case 0x0b: case 0x0c: case 0x0d: case 0x20:
+    case 0xa0: case 0x1680: case 0x2028: case 0x2029: case 0x202f:
+    case 0x205f: case 0x3000: case 0xfeff:
+        return 1;
+    }
+
+    return cp >= 0x2000 && cp <= 0x200a;
 }
 
 
@@ -1179,8 +1232,8 @@ ngx_webpubsub_check_event_type(const unsigned char *type, size_t len)
 }
 
 
-static int
-ngx_webpubsub_hex(unsigned char c)
+int
+ngx_webpubsub_hexval(unsigned char c)
 {
     if (c >= '0' && c <= '9') {
         return c - '0';
@@ -1264,8 +1317,8 @@ ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
         bad = 0;
 
         for (i = 0; i < NGX_WEBPUBSUB_SHA256_LEN; i++) {
-            hi = ngx_webpubsub_hex(item[2 * i]);
-            lo = ngx_webpubsub_hex(item[2 * i + 1]);
+            hi = ngx_webpubsub_hexval(item[2 * i]);
+            lo = ngx_webpubsub_hexval(item[2 * i + 1]);
 
             bad |= (hi | lo) < 0;
             diff |= (unsigned char) ((((hi & 0xf) << 4) | (lo & 0xf))
@@ -1305,7 +1358,7 @@ ngx_webpubsub_origin_match(const unsigned char *value, size_t len,
         for (i = 0; i < nallowed; i++) {
             if ((allowed[i].len == 1 && allowed[i].data[0] == '*')
                 || (allowed[i].len == n
-                    && ngx_webpubsub_strcaseeq_str(item, allowed[i].data, n)))
+                    && ngx_webpubsub_strncaseeq(item, allowed[i].data, n)))
             {
                 return (int) i;
             }

@@ -1,0 +1,1410 @@
+
+/*
+ * Copyright (C) ngx_webpubsub_module authors
+ *
+ * REST through subrequests: a location turns a plain local call into the
+ * signed Web PubSub REST call the SDKs make, and sends it as an in-memory
+ * subrequest to an internal location that proxies to the service.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "ngx_http_webpubsub_module.h"
+
+
+/* a REST token needs to outlive the call only; the service allows 5m skew */
+#define NGX_HTTP_WEBPUBSUB_REST_TOKEN_TTL  60
+
+/* pages of list_connections followed for one call */
+#define NGX_HTTP_WEBPUBSUB_REST_PAGES_MAX  1000
+
+
+typedef struct {
+    ngx_int_t                  param;
+    ngx_http_complex_value_t   value;
+} ngx_http_webpubsub_rest_param_t;
+
+
+struct ngx_http_webpubsub_rest_s {
+    const ngx_webpubsub_rest_op_t  *op;
+    ngx_str_t                       content_type;  /* of a message */
+    ngx_str_t                       body;          /* of :addToGroups */
+
+    /* the call under way */
+    ngx_str_t                       url;           /* absolute, the aud */
+    ngx_str_t                       unparsed;      /* path?query on the wire */
+    ngx_str_t                       uri;           /* to route by */
+    ngx_str_t                       args;
+
+    /* its outcome, from the subrequest */
+    ngx_http_request_t             *sr;
+    ngx_int_t                       rc;
+    ngx_uint_t                      status;
+    ngx_buf_t                      *out;
+
+    ngx_uint_t                      pages;
+    json_t                         *items;         /* list_connections */
+
+    unsigned                        done:1;
+    unsigned                        answered:1;    /* a status line came */
+    unsigned                        http09:1;      /* but nothing valid */
+};
+
+
+static ngx_int_t ngx_http_webpubsub_rest_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *reason);
+static ngx_int_t ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
+    ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_set_call(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    u_char *url, size_t len, size_t route);
+static void ngx_http_webpubsub_rest_start(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
+    ngx_http_request_t *sr, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *token);
+static ngx_int_t ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
+    char *key, u_char *value, size_t len);
+static ngx_int_t ngx_http_webpubsub_rest_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_webpubsub_rest_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *body, const char **err);
+static void ngx_http_webpubsub_rest_free_json(void *data);
+static ngx_int_t ngx_http_webpubsub_rest_send_list(ngx_http_request_t *r,
+    ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_forward(ngx_http_request_t *r,
+    ngx_http_request_t *sr, ngx_uint_t status, ngx_str_t *body);
+static ngx_int_t ngx_http_webpubsub_rest_fail(ngx_http_request_t *r,
+    ngx_uint_t status, char *reason);
+
+
+/* the service's answer headers a caller can act on */
+static ngx_str_t  ngx_http_webpubsub_rest_forwarded[] = {
+    ngx_string("Retry-After"),
+    ngx_string("x-ms-error-code"),
+    ngx_null_string
+};
+
+
+char *
+ngx_http_webpubsub_rest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    int                                 param;
+    u_char                             *eq;
+    uint32_t                            seen;
+    ngx_str_t                          *value, name, v;
+    ngx_uint_t                          i;
+    const char                         *err;
+    ngx_http_core_loc_conf_t           *clcf;
+    ngx_webpubsub_rest_args_t           args;
+    const ngx_webpubsub_rest_op_t      *op;
+    ngx_http_webpubsub_rest_param_t    *p;
+    ngx_http_compile_complex_value_t    ccv;
+
+    if (wlcf->rest_op != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    op = ngx_webpubsub_rest_op(value[1].data, value[1].len);
+    if (op == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_rest\" directive: unknown operation "
+                           "\"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    wlcf->rest_params = ngx_array_create(cf->pool, cf->args->nelts,
+                                    sizeof(ngx_http_webpubsub_rest_param_t));
+    if (wlcf->rest_params == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    seen = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
+        if (eq == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"webpubsub_rest\" directive: \"%V\" is not "
+                               "name=value", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        name.data = value[i].data;
+        name.len = eq - value[i].data;
+
+        param = ngx_webpubsub_rest_param(name.data, name.len);
+        if (param < 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"webpubsub_rest\" directive: unknown "
+                               "parameter \"%V\"", &name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (!(op->allowed & (1u << param))) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"webpubsub_rest\" directive: operation "
+                               "\"%V\" takes no parameter \"%V\"",
+                               &value[1], &name);
+            return NGX_CONF_ERROR;
+        }
+
+        if ((seen & (1u << param)) && !(op->repeated & (1u << param))) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"webpubsub_rest\" directive: parameter "
+                               "\"%V\" is given more than once", &name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (wlcf->rest_params->nelts == NGX_WEBPUBSUB_REST_VALUES_MAX) {
+            return "has more than 100 parameters";
+        }
+
+        seen |= 1u << param;
+
+        p = ngx_array_push(wlcf->rest_params);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p->param = param;
+
+        v.data = eq + 1;
+        v.len = value[i].data + value[i].len - v.data;
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &v;
+        ccv.complex_value = &p->value;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        /* a value without variables is checked now, not per request */
+
+        if (p->value.lengths == NULL && v.len) {
+            err = ngx_webpubsub_rest_check_value(param, v.data, v.len);
+            if (err != NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"webpubsub_rest\" directive: parameter "
+                                   "\"%V\" %s", &name, err);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    /* what is required must at least be configured */
+
+    ngx_memzero(&args, sizeof(ngx_webpubsub_rest_args_t));
+
+    for (param = 0; param < NGX_WEBPUBSUB_REST_NPARAMS; param++) {
+        args.n[param] = (seen >> param) & 1;
+    }
+
+    err = ngx_webpubsub_rest_check(op, &args, &param);
+    if (err != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_rest\" directive: operation \"%V\" "
+                           "needs parameter \"%s\"",
+                           &value[1], ngx_webpubsub_rest_param_name(param));
+        return NGX_CONF_ERROR;
+    }
+
+    wlcf->rest_op = op;
+    wlcf->rest_file = cf->conf_file->file.name.data;
+    wlcf->rest_line = cf->conf_file->line;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_webpubsub_rest_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_webpubsub_rest_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (wlcf->rest_pass.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_rest_pass\" directive: \"%V\" is not "
+                           "a URI that starts with \"/\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strlchr(value[1].data, value[1].data + value[1].len, '?')
+        != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_rest_pass\" directive: \"%V\" must "
+                           "not have a query", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    wlcf->rest_pass = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf, ngx_http_webpubsub_loc_conf_t *prev)
+{
+    const char  *missing;
+
+    ngx_conf_merge_str_value(conf->rest_pass, prev->rest_pass, "");
+
+    if (conf->rest_op == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->rest_pass.len == 0) {
+        missing = "no webpubsub_rest_pass configured";
+
+    } else if (conf->endpoint == NULL && conf->keys != NULL) {
+        missing = "an access key but no webpubsub_endpoint on the same level";
+
+    } else if (conf->endpoint == NULL) {
+        missing = "no webpubsub_endpoint or webpubsub_connection_string "
+                  "configured";
+
+    } else if (conf->keys == NULL) {
+        missing = "an endpoint but no webpubsub_access_key or "
+                  "webpubsub_access_key_file on the same level";
+
+    } else if (conf->hub == NULL
+               && ngx_strcmp(conf->rest_op->path, "api/health") != 0)
+    {
+        missing = "no webpubsub_hub configured";
+
+    } else {
+        return NGX_CONF_OK;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "\"webpubsub_rest\" directive has %s in %s:%ui",
+                  missing, conf->rest_file, conf->rest_line);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       reason;
+    ngx_uint_t                      message, allowed;
+    ngx_http_webpubsub_ctx_t       *ctx;
+    ngx_http_webpubsub_rest_t      *rest;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    static ngx_str_t  not_allowed = ngx_string("method not allowed");
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    message = (wlcf->rest_op->body == NGX_WEBPUBSUB_REST_MESSAGE);
+
+    allowed = message ? (NGX_HTTP_POST|NGX_HTTP_PUT)
+                      : (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST);
+
+    if (!(r->method & allowed)) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (ngx_http_webpubsub_add_header(r, "Allow",
+                                          message ? "POST, PUT"
+                                                  : "GET, HEAD, POST")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_webpubsub_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                             &not_allowed);
+    }
+
+    ctx = ngx_http_webpubsub_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rest = ngx_pcalloc(r->pool, sizeof(ngx_http_webpubsub_rest_t));
+    if (rest == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->rest = rest;
+    rest->op = wlcf->rest_op;
+
+    rc = ngx_http_webpubsub_rest_prepare(r, wlcf, rest, &reason);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webpubsub: %s refused: %V", rest->op->name, &reason);
+
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_webpubsub_send_error(r, rc, &reason);
+    }
+
+    if (message) {
+        rc = ngx_http_read_client_request_body(r,
+                                               ngx_http_webpubsub_rest_start);
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+
+        return NGX_DONE;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* as reading a body would: the call below ends the request itself */
+    r->main->count++;
+
+    ngx_http_webpubsub_rest_start(r);
+
+    return NGX_DONE;
+}
+
+
+/*
+ * Everything a call needs from the request and the configuration, checked
+ * as the SDK checks it: NGX_OK, an error status with *reason, or
+ * NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *reason)
+{
+    int                                 param;
+    u_char                             *url, *p;
+    size_t                              len, n[NGX_WEBPUBSUB_REST_NPARAMS];
+    ngx_str_t                           hub, value;
+    ngx_uint_t                          i;
+    const char                         *err;
+    ngx_webpubsub_str_t                 shub, *v;
+    ngx_webpubsub_rest_args_t           args;
+    const ngx_webpubsub_rest_op_t      *op;
+    ngx_http_webpubsub_rest_param_t    *cp;
+
+    op = rest->op;
+
+    if (op->body == NGX_WEBPUBSUB_REST_MESSAGE
+        && ngx_http_webpubsub_rest_message_type(r, rest) != NGX_OK)
+    {
+        ngx_str_set(reason, "Content-Type must be text/plain, "
+                            "application/json or application/octet-stream");
+        return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+    }
+
+    ngx_str_null(&hub);
+
+    if (ngx_strstr(op->path, "{hub}") != NULL) {
+        if (ngx_http_complex_value(r, wlcf->hub, &hub) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        err = ngx_webpubsub_check_hub(hub.data, hub.len);
+        if (err != NULL) {
+            reason->len = sizeof("invalid hub name: ") - 1 + ngx_strlen(err);
+            reason->data = ngx_pnalloc(r->pool, reason->len);
+            if (reason->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            /* the hub itself is not echoed: it may hold anything */
+            ngx_sprintf(reason->data, "invalid hub name: %s", err);
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    /* the values, an empty one dropped, sorted by parameter */
+
+    cp = wlcf->rest_params->elts;
+
+    v = ngx_palloc(r->pool, (wlcf->rest_params->nelts + 1)
+                            * sizeof(ngx_webpubsub_str_t));
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&args, sizeof(ngx_webpubsub_rest_args_t));
+    ngx_memzero(n, sizeof(n));
+
+    for (i = 0; i < wlcf->rest_params->nelts; i++) {
+        n[cp[i].param]++;
+    }
+
+    len = 0;
+
+    for (param = 0; param < NGX_WEBPUBSUB_REST_NPARAMS; param++) {
+        args.v[param] = v + len;
+        len += n[param];
+    }
+
+    for (i = 0; i < wlcf->rest_params->nelts; i++) {
+        if (ngx_http_complex_value(r, &cp[i].value, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (value.len == 0) {
+            continue;
+        }
+
+        param = cp[i].param;
+
+        err = ngx_webpubsub_rest_check_value(param, value.data, value.len);
+        if (err != NULL) {
+            goto invalid;
+        }
+
+        v = (ngx_webpubsub_str_t *) args.v[param] + args.n[param]++;
+        v->data = value.data;
+        v->len = value.len;
+    }
+
+    err = ngx_webpubsub_rest_check(op, &args, &param);
+    if (err != NULL) {
+        goto invalid;
+    }
+
+    if (op->body == NGX_WEBPUBSUB_REST_GROUPS) {
+        len = ngx_webpubsub_rest_body_length(op, &args);
+
+        rest->body.data = ngx_pnalloc(r->pool, len);
+        if (rest->body.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_webpubsub_rest_body(rest->body.data, op, &args);
+        rest->body.len = p - rest->body.data;
+    }
+
+    /*
+     * One buffer holds the URL, "endpoint/path?query", and after it the
+     * path as it is, for the subrequest to be routed by.
+     */
+
+    shub.data = hub.data;
+    shub.len = hub.len;
+
+    len = wlcf->endpoint->len + ngx_webpubsub_rest_path_length(op, &shub, &args)
+          + 1 + ngx_webpubsub_rest_query_length(op, &args);
+
+    url = ngx_pnalloc(r->pool, 2 * len);
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(url, wlcf->endpoint->buf, wlcf->endpoint->len);
+    p = ngx_webpubsub_rest_path(p, op, &shub, &args, 1);
+    *p++ = '?';
+    p = ngx_webpubsub_rest_query(p, op, &args);
+
+    len = p - url;
+
+    p = ngx_webpubsub_rest_path(p, op, &shub, &args, 0);
+
+    return ngx_http_webpubsub_rest_set_call(r, wlcf, rest, url, len,
+                                            p - url - len);
+
+invalid:
+
+    reason->len = sizeof("parameter \"\" ") - 1
+                  + ngx_strlen(ngx_webpubsub_rest_param_name(param))
+                  + ngx_strlen(err);
+
+    reason->data = ngx_pnalloc(r->pool, reason->len);
+    if (reason->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(reason->data, "parameter \"%s\" %s",
+                ngx_webpubsub_rest_param_name(param), err);
+
+    return NGX_HTTP_BAD_REQUEST;
+}
+
+
+/* the caller's media type, sent on in the SDK's spelling */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
+    ngx_http_webpubsub_rest_t *rest)
+{
+    u_char      *p, *end;
+    ngx_str_t    type;
+    ngx_uint_t   i;
+
+    static ngx_str_t  types[] = {
+        ngx_string("text/plain"),
+        ngx_string("application/json"),
+        ngx_string("application/octet-stream"),
+        ngx_null_string
+    };
+
+    if (r->headers_in.content_type == NULL) {
+        return NGX_DECLINED;
+    }
+
+    type = r->headers_in.content_type->value;
+    end = type.data + type.len;
+
+    p = ngx_strlchr(type.data, end, ';');
+    if (p != NULL) {
+        end = p;
+    }
+
+    while (end > type.data && (end[-1] == ' ' || end[-1] == '\t')) {
+        end--;
+    }
+
+    type.len = end - type.data;
+
+    for (i = 0; types[i].len; i++) {
+        if (type.len == types[i].len
+            && ngx_strncasecmp(type.data, types[i].data, type.len) == 0)
+        {
+            rest->content_type = types[i];
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The call to make: url holds the absolute URL (the token's audience) in
+ * len bytes, followed by route bytes of path to route the subrequest by.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_set_call(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    u_char *url, size_t len, size_t route)
+{
+    u_char      *p, *q;
+    ngx_str_t   *pass;
+
+    rest->url.data = url;
+    rest->url.len = len;
+
+    /* on the wire: everything after the origin, as the SDK sends it */
+
+    rest->unparsed.data = url + wlcf->endpoint->path_start;
+    rest->unparsed.len = len - wlcf->endpoint->path_start;
+
+    q = ngx_strlchr(url, url + len, '?');
+
+    if (q != NULL) {
+        rest->args.data = q + 1;
+        rest->args.len = url + len - q - 1;
+
+    } else {
+        ngx_str_null(&rest->args);
+    }
+
+    pass = &wlcf->rest_pass;
+
+    rest->uri.data = ngx_pnalloc(r->pool, pass->len + 1 + route);
+    if (rest->uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(rest->uri.data, pass->data, pass->len);
+
+    if (pass->data[pass->len - 1] != '/') {
+        *p++ = '/';
+    }
+
+    p = ngx_cpymem(p, url + len, route);
+
+    rest->uri.len = p - rest->uri.data;
+
+    return NGX_OK;
+}
+
+
+/* the body is read, or there is none: the first call goes out */
+
+static void
+ngx_http_webpubsub_rest_start(ngx_http_request_t *r)
+{
+    ngx_http_webpubsub_ctx_t       *ctx;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    if (ngx_http_webpubsub_rest_call(r, wlcf, ctx->rest) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest)
+{
+    ngx_str_t                     token;
+    ngx_buf_t                    *b;
+    ngx_chain_t                  *cl;
+    ngx_http_request_t           *sr;
+    ngx_webpubsub_claims_t        claims;
+    ngx_http_post_subrequest_t   *ps;
+
+    ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
+
+    claims.aud.data = rest->url.data;
+    claims.aud.len = rest->url.len;
+    claims.iat = ngx_time();
+    claims.exp = claims.iat + NGX_HTTP_WEBPUBSUB_REST_TOKEN_TTL;
+
+    if (ngx_http_webpubsub_sign(r, wlcf, &claims, &token) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps->handler = ngx_http_webpubsub_rest_done;
+    ps->data = rest;
+
+    if (ngx_http_subrequest(r, &rest->uri, &rest->args, &sr, ps,
+                            NGX_HTTP_SUBREQUEST_IN_MEMORY
+                            |NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rest->sr = sr;
+    rest->done = 0;
+    rest->out = NULL;
+
+    sr->method_name.data = (u_char *) rest->op->method;
+    sr->method_name.len = ngx_strlen(rest->op->method);
+
+    switch (sr->method_name.data[0]) {
+    case 'P':
+        sr->method = (sr->method_name.len == 4) ? NGX_HTTP_POST
+                                                : NGX_HTTP_PUT;
+        break;
+    case 'D':
+        sr->method = NGX_HTTP_DELETE;
+        break;
+    case 'H':
+        sr->method = NGX_HTTP_HEAD;
+        break;
+    default:
+        sr->method = NGX_HTTP_GET;
+    }
+
+    /*
+     * proxy_pass without a URI sends the unparsed URI as it is: the SDK's
+     * own percent-encoding, which nginx's escaping of sr->uri would not
+     * reproduce for "/" and other reserved characters in names.
+     */
+
+    sr->unparsed_uri = rest->unparsed;
+    sr->valid_unparsed_uri = 1;
+
+    if (ngx_http_webpubsub_rest_set_headers(r, sr, rest, &token) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    switch (rest->op->body) {
+
+    case NGX_WEBPUBSUB_REST_MESSAGE:
+        /* the caller's body, shared with the subrequest */
+        sr->headers_in.content_length_n = 0;
+
+        if (r->request_body) {
+            for (cl = r->request_body->bufs; cl; cl = cl->next) {
+                sr->headers_in.content_length_n += ngx_buf_size(cl->buf);
+            }
+        }
+
+        break;
+
+    case NGX_WEBPUBSUB_REST_GROUPS:
+        sr->request_body = ngx_pcalloc(r->pool,
+                                       sizeof(ngx_http_request_body_t));
+        if (sr->request_body == NULL) {
+            return NGX_ERROR;
+        }
+
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->pos = rest->body.data;
+        b->last = rest->body.data + rest->body.len;
+        b->start = b->pos;
+        b->end = b->last;
+        b->memory = 1;
+        b->last_buf = 1;
+
+        cl = ngx_alloc_chain_link(r->pool);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
+
+        sr->request_body->bufs = cl;
+        sr->headers_in.content_length_n = rest->body.len;
+        break;
+
+    case NGX_WEBPUBSUB_REST_EMPTY:
+        sr->request_body = NULL;
+        sr->headers_in.content_length_n = 0;
+        break;
+
+    default:
+        sr->request_body = NULL;
+        sr->headers_in.content_length_n = -1;
+    }
+
+    r->write_event_handler = ngx_http_webpubsub_rest_resume;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The subrequest gets headers of its own: the parent's (cookies, the
+ * caller's Authorization, anything) must never reach the service.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
+    ngx_http_request_t *sr, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *token)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_list_t  *h;
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    sr->headers_in.content_length_n = -1;
+    sr->headers_in.keep_alive_n = -1;
+
+    h = &sr->headers_in.headers;
+
+    if (ngx_list_init(h, r->pool, 4, sizeof(ngx_table_elt_t)) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    len = sizeof("Bearer ") - 1 + token->len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1),
+               token->data, token->len);
+
+    if (ngx_http_webpubsub_rest_push_header(h, "Authorization", p, len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (rest->op->body == NGX_WEBPUBSUB_REST_MESSAGE) {
+        if (ngx_http_webpubsub_rest_push_header(h, "Content-Type",
+                                                rest->content_type.data,
+                                                rest->content_type.len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (rest->op->body == NGX_WEBPUBSUB_REST_GROUPS) {
+        if (ngx_http_webpubsub_rest_push_header(h, "Content-Type",
+                                         (u_char *) "application/json",
+                                         sizeof("application/json") - 1)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (rest->op->accept) {
+        if (ngx_http_webpubsub_rest_push_header(h, "Accept",
+                                           (u_char *) rest->op->accept,
+                                           ngx_strlen(rest->op->accept))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_rest_push_header(ngx_list_t *headers, char *key,
+    u_char *value, size_t len)
+{
+    size_t            i;
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = value;
+    h->value.len = len;
+
+    h->lowcase_key = ngx_pnalloc(headers->pool, h->key.len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 0;
+
+    for (i = 0; i < h->key.len; i++) {
+        h->lowcase_key[i] = ngx_tolower(h->key.data[i]);
+        h->hash = ngx_hash(h->hash, h->lowcase_key[i]);
+    }
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * Called as the subrequest ends, perhaps more than once (an error page
+ * follows a failure): only the first outcome counts.  An NGX_ERROR would
+ * end the caller's request with it, which must get a 502 instead.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_webpubsub_rest_t  *rest = data;
+
+    if (rest->done || rest->sr != sr || rc == NGX_AGAIN) {
+        return rc;
+    }
+
+    rest->done = 1;
+    rest->rc = rc;
+
+    /* an error page is yet to be made: what the service said is now */
+    rest->answered = sr->header_sent;
+    rest->status = sr->headers_out.status;
+    rest->http09 = (sr->http_version == NGX_HTTP_VERSION_9
+                    && sr->parent->http_version != NGX_HTTP_VERSION_9);
+
+    if (sr->out != NULL) {
+        rest->out = sr->out->buf;
+    }
+
+    if (rc == NGX_ERROR && !sr->connection->error) {
+        return NGX_OK;
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_webpubsub_rest_resume(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_webpubsub_ctx_t       *ctx;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+
+    if (ctx == NULL || ctx->rest == NULL || !ctx->rest->done
+        || ctx->rest->sr == NULL)
+    {
+        return;
+    }
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    rc = ngx_http_webpubsub_rest_result(r, wlcf, ctx->rest);
+
+    if (rc == NGX_DONE) {
+        /* the next page is on its way */
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest)
+{
+    json_t              *root, *token;
+    ngx_str_t            body;
+    ngx_uint_t           valid;
+    const char          *err;
+    json_error_t         jerr;
+    ngx_http_request_t  *sr;
+
+    sr = rest->sr;
+    rest->sr = NULL;
+
+    if (!rest->answered) {
+        /* nothing came from the service: proxy gave up on it */
+
+        if (rest->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
+            return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_GATEWAY_TIME_OUT,
+                                      "the service did not answer in time");
+        }
+
+        return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+                                  "no valid response from the service");
+    }
+
+    if (rest->http09) {
+        /* proxy passes a reply without a status line on as a 200 */
+        return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+                                  "no valid HTTP response from the service");
+    }
+
+    if (rest->out) {
+        body.data = rest->out->pos;
+        body.len = rest->out->last - rest->out->pos;
+
+    } else {
+        ngx_str_null(&body);
+    }
+
+    if (rest->rc == NGX_ERROR
+        || (sr->method != NGX_HTTP_HEAD
+            && sr->headers_out.content_length_n >= 0
+            && (off_t) body.len != sr->headers_out.content_length_n))
+    {
+        return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+                                  "the service's response was cut short "
+                                  "or exceeds subrequest_output_buffer_size");
+    }
+
+    if (rest->status != NGX_HTTP_OK) {
+        return ngx_http_webpubsub_rest_forward(r, sr, rest->status, &body);
+    }
+
+    switch (rest->op->result) {
+
+    case NGX_WEBPUBSUB_REST_LIST:
+        if (ngx_http_webpubsub_rest_page(r, wlcf, rest, &body, &err)
+            != NGX_OK)
+        {
+            return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+                                                (char *) err);
+        }
+
+        if (rest->sr) {
+            return NGX_DONE;
+        }
+
+        return ngx_http_webpubsub_rest_send_list(r, rest);
+
+    case NGX_WEBPUBSUB_REST_TOKEN:
+        root = json_loadb((char *) body.data, body.len,
+                          JSON_REJECT_DUPLICATES, &jerr);
+
+        token = json_is_object(root) ? json_object_get(root, "token") : NULL;
+        valid = json_is_string(token);
+
+        json_decref(root);
+
+        if (!valid) {
+            return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+                                  "the service's token response is not "
+                                  "{\"token\": string}");
+        }
+
+        /* fall through */
+
+    default:
+        return ngx_http_webpubsub_rest_forward(r, sr, rest->status, &body);
+    }
+}
+
+
+/*
+ * One page of list_connections: its connections join the list, and its
+ * nextLink, if any, is followed with the next subrequest, as the SDK's
+ * iterator follows it.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *body, const char **err)
+{
+    u_char              *url, *p, *path, *end;
+    size_t               len, n;
+    json_t              *root, *value, *link;
+    ngx_int_t            rc;
+    ngx_uint_t           i;
+    json_error_t         jerr;
+    ngx_pool_cleanup_t  *cln;
+
+    root = json_loadb((char *) body->data, body->len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+
+    value = json_is_object(root) ? json_object_get(root, "value") : NULL;
+    link = json_is_object(root) ? json_object_get(root, "nextLink") : NULL;
+
+    if (!json_is_array(value) || !(link == NULL || json_is_null(link)
+                                   || json_is_string(link)))
+    {
+        json_decref(root);
+        *err = "the service's page is not {\"value\": [...], "
+               "\"nextLink\": ...}";
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < json_array_size(value); i++) {
+        if (!json_is_object(json_array_get(value, i))) {
+            json_decref(root);
+            *err = "the service's page has a connection that is not "
+                   "an object";
+            return NGX_DECLINED;
+        }
+    }
+
+    if (rest->items == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            json_decref(root);
+            *err = "out of memory";
+            return NGX_ERROR;
+        }
+
+        rest->items = json_array();
+        if (rest->items == NULL) {
+            json_decref(root);
+            *err = "out of memory";
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_webpubsub_rest_free_json;
+        cln->data = rest->items;
+    }
+
+    if (json_array_extend(rest->items, value) != 0) {
+        json_decref(root);
+        *err = "out of memory";
+        return NGX_ERROR;
+    }
+
+    rest->pages++;
+
+    if (!json_is_string(link)) {
+        json_decref(root);
+        return NGX_OK;
+    }
+
+    if (rest->pages == NGX_HTTP_WEBPUBSUB_REST_PAGES_MAX) {
+        json_decref(root);
+        *err = "the service returned more than 1000 pages";
+        return NGX_DECLINED;
+    }
+
+    len = json_string_length(link);
+
+    /* the URL, then the path to route by, of at most as many bytes */
+
+    url = ngx_pnalloc(r->pool, 2 * (NGX_WEBPUBSUB_ENDPOINT_MAX + len));
+    if (url == NULL) {
+        json_decref(root);
+        *err = "out of memory";
+        return NGX_ERROR;
+    }
+
+    *err = ngx_webpubsub_rest_next_link(wlcf->endpoint,
+                                        (u_char *) json_string_value(link),
+                                        len, url, &n);
+    json_decref(root);
+
+    if (*err != NULL) {
+        *err = "the service's nextLink is not a URL on the endpoint";
+        return NGX_DECLINED;
+    }
+
+    /* route by the path under the endpoint, decoded as a request's is */
+
+    end = ngx_strlchr(url, url + n, '?');
+    if (end == NULL) {
+        end = url + n;
+    }
+
+    path = url + wlcf->endpoint->path_start + 1;
+
+    if ((size_t) (end - url) >= wlcf->endpoint->len
+        && ngx_strncasecmp(url, wlcf->endpoint->buf, wlcf->endpoint->len) == 0)
+    {
+        path = url + wlcf->endpoint->len;
+    }
+
+    p = url + n;
+    ngx_unescape_uri(&p, &path, end - path, NGX_UNESCAPE_URI);
+
+    rc = ngx_http_webpubsub_rest_set_call(r, wlcf, rest, url, n,
+                                          p - (url + n));
+    if (rc != NGX_OK) {
+        *err = "out of memory";
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webpubsub_rest_call(r, wlcf, rest) != NGX_OK) {
+        *err = "out of memory";
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webpubsub_rest_free_json(void *data)
+{
+    json_decref(data);
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_rest_send_list(ngx_http_request_t *r,
+    ngx_http_webpubsub_rest_t *rest)
+{
+    char    *s;
+    u_char  *json;
+    size_t   len;
+    json_t  *root;
+
+    root = json_pack("{sO}", "value", rest->items);
+    if (root == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    s = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+
+    if (s == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(s);
+
+    json = ngx_pnalloc(r->pool, len);
+    if (json == NULL) {
+        free(s);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(json, s, len);
+    free(s);
+
+    return ngx_http_webpubsub_send_json(r, NGX_HTTP_OK, json, len);
+}
+
+
+/* the service's status, body and the headers a caller can act on */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_forward(ngx_http_request_t *r,
+    ngx_http_request_t *sr, ngx_uint_t status, ngx_str_t *body)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_uint_t        i, j;
+    ngx_chain_t       out;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *copy;
+
+    part = &sr->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        for (j = 0; ngx_http_webpubsub_rest_forwarded[j].len; j++) {
+            if (h[i].key.len == ngx_http_webpubsub_rest_forwarded[j].len
+                && ngx_strncasecmp(h[i].key.data,
+                                   ngx_http_webpubsub_rest_forwarded[j].data,
+                                   h[i].key.len)
+                   == 0)
+            {
+                copy = ngx_list_push(&r->headers_out.headers);
+                if (copy == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+
+                *copy = h[i];
+#if (nginx_version >= 1023000)
+                copy->next = NULL;
+#endif
+            }
+        }
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = body->len;
+
+    if (body->len) {
+        r->headers_out.content_type = sr->headers_out.content_type;
+        r->headers_out.content_type_len = sr->headers_out.content_type_len;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only || body->len == 0) {
+        if (rc == NGX_OK && !r->header_only) {
+            return ngx_http_send_special(r, NGX_HTTP_LAST);
+        }
+
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_rest_fail(ngx_http_request_t *r, ngx_uint_t status,
+    char *reason)
+{
+    ngx_str_t  s;
+
+    s.data = (u_char *) reason;
+    s.len = ngx_strlen(reason);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "webpubsub: REST call failed: %V", &s);
+
+    return ngx_http_webpubsub_send_error(r, status, &s);
+}
+
+
+/*
+ * $webpubsub_arg_NAME: the query argument NAME as a form decodes it, so
+ * that "?room=room%201" names the group "room 1" ($arg_room is raw).
+ */
+
+ngx_int_t
+ngx_http_webpubsub_arg_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t  *name = (ngx_str_t *) data;
+
+    u_char     *p;
+    ngx_str_t   value;
+
+    if (ngx_http_arg(r, name->data + sizeof("webpubsub_arg_") - 1,
+                     name->len - (sizeof("webpubsub_arg_") - 1), &value)
+        != NGX_OK)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, value.len);
+    if (p == NULL && value.len) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_webpubsub_form_decode(p, value.data, value.len);
+    v->data = p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}

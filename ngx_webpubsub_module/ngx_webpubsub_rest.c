@@ -1,0 +1,871 @@
+
+/*
+ * Copyright (C) ngx_webpubsub_module authors
+ *
+ * The Web PubSub REST API as the official SDKs call it: the operations,
+ * the checks the SDKs make before a call, and the method, path, query
+ * and body they send.  Plain C99, no nginx, like the rest of the core.
+ */
+
+
+#include <string.h>
+
+#include "ngx_webpubsub_core.h"
+
+
+#define ngx_webpubsub_cpylit(dst, lit)                                      \
+    (memcpy(dst, lit, sizeof(lit) - 1), (dst) + sizeof(lit) - 1)
+
+#define P(name)  (1u << NGX_WEBPUBSUB_REST_##name)
+
+
+static int ngx_webpubsub_rest_int(const unsigned char *v, size_t len,
+    int64_t min, int64_t max, int64_t *n);
+static const char *ngx_webpubsub_rest_check_group(const unsigned char *v,
+    size_t len);
+static unsigned char *ngx_webpubsub_rest_number(unsigned char *dst,
+    int64_t n);
+static size_t ngx_webpubsub_percent_length(const unsigned char *s, size_t n,
+    int query);
+static unsigned char *ngx_webpubsub_percent(unsigned char *dst,
+    const unsigned char *s, size_t n, int query);
+
+
+typedef struct {
+    const char  *name;      /* in webpubsub_rest */
+    const char  *query;     /* in the service's query string */
+} ngx_webpubsub_rest_param_t;
+
+
+static const ngx_webpubsub_rest_param_t  ngx_webpubsub_rest_params[] = {
+    { "user",          "userId" },
+    { "group",         "group" },
+    { "connection",    NULL },
+    { "filter",        "filter" },
+    { "excluded",      "excluded" },
+    { "ttl",           "messageTtlSeconds" },
+    { "reason",        "reason" },
+    { "permission",    NULL },
+    { "target",        "targetName" },
+    { "max_page_size", "maxpagesize" },
+    { "top",           "top" },
+    { "role",          "role" },
+    { "ttl_minutes",   "minutesToExpire" },
+    { "protocol",      "clientType" }
+};
+
+
+#define NGX_WEBPUBSUB_Q_END  -1
+
+#define Q(name)  NGX_WEBPUBSUB_REST_##name
+#define QE       NGX_WEBPUBSUB_Q_END
+
+#define JSON     "application/json"
+
+/*
+ * The 25 operations of api-version 2024-12-01, named as the SDKs name
+ * them, with the query parameters in the order the JS SDK writes them.
+ */
+
+static const ngx_webpubsub_rest_op_t  ngx_webpubsub_rest_ops[] = {
+
+    { "send_to_all", "POST", "api/hubs/{hub}/:send", JSON,
+      NGX_WEBPUBSUB_REST_MESSAGE, NGX_WEBPUBSUB_REST_PLAIN,
+      0, P(EXCLUDED) | P(FILTER) | P(TTL), P(EXCLUDED),
+      { Q(EXCLUDED), Q(FILTER), Q(TTL), QE } },
+
+    { "send_to_user", "POST", "api/hubs/{hub}/users/{user}/:send", JSON,
+      NGX_WEBPUBSUB_REST_MESSAGE, NGX_WEBPUBSUB_REST_PLAIN,
+      P(USER), P(USER) | P(FILTER) | P(TTL), 0,
+      { Q(FILTER), Q(TTL), QE } },
+
+    { "send_to_group", "POST", "api/hubs/{hub}/groups/{group}/:send", JSON,
+      NGX_WEBPUBSUB_REST_MESSAGE, NGX_WEBPUBSUB_REST_PLAIN,
+      P(GROUP), P(GROUP) | P(EXCLUDED) | P(FILTER) | P(TTL), P(EXCLUDED),
+      { Q(EXCLUDED), Q(FILTER), Q(TTL), QE } },
+
+    { "send_to_connection", "POST",
+      "api/hubs/{hub}/connections/{connection}/:send", JSON,
+      NGX_WEBPUBSUB_REST_MESSAGE, NGX_WEBPUBSUB_REST_PLAIN,
+      P(CONNECTION), P(CONNECTION) | P(TTL), 0,
+      { Q(TTL), QE } },
+
+    { "add_user_to_group", "PUT", "api/hubs/{hub}/users/{user}/groups/{group}",
+      JSON, NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
+      P(USER) | P(GROUP), P(USER) | P(GROUP), 0,
+      { QE } },
+
+    { "remove_user_from_group", "DELETE",
+      "api/hubs/{hub}/users/{user}/groups/{group}", JSON,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
+      P(USER) | P(GROUP), P(USER) | P(GROUP), 0,
+      { QE } },
+
+    { "add_connection_to_group", "PUT",
+      "api/hubs/{hub}/groups/{group}/connections/{connection}", JSON,
+      NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
+      P(CONNECTION) | P(GROUP), P(CONNECTION) | P(GROUP), 0,
+      { QE } },
+
+    { "remove_connection_from_group", "DELETE",
+      "api/hubs/{hub}/groups/{group}/connections/{connection}", JSON,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
+      P(CONNECTION) | P(GROUP), P(CONNECTION) | P(GROUP), 0,
+      { QE } },
+
+    { "remove_connection_from_all_groups", "DELETE",
+      "api/hubs/{hub}/connections/{connection}/groups", JSON,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
+      P(CONNECTION), P(CONNECTION), 0,
+      { QE } },
+
+    { "remove_user_from_all_groups", "DELETE",
+      "api/hubs/{hub}/users/{user}/groups", JSON,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
+      P(USER), P(USER), 0,
+      { QE } },
+
+    { "add_connections_to_groups", "POST", "api/hubs/{hub}/:addToGroups",
+      JSON, NGX_WEBPUBSUB_REST_GROUPS, NGX_WEBPUBSUB_REST_PLAIN,
+      P(GROUP), P(GROUP) | P(FILTER), P(GROUP),
+      { QE } },
+
+    { "remove_connections_from_groups", "POST",
+      "api/hubs/{hub}/:removeFromGroups", JSON,
+      NGX_WEBPUBSUB_REST_GROUPS, NGX_WEBPUBSUB_REST_PLAIN,
+      P(GROUP), P(GROUP) | P(FILTER), P(GROUP),
+      { QE } },
+
+    { "list_connections", "GET", "api/hubs/{hub}/groups/{group}/connections",
+      JSON, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_LIST,
+      P(GROUP), P(GROUP) | P(MAX_PAGE_SIZE) | P(TOP), 0,
+      { Q(MAX_PAGE_SIZE), Q(TOP), QE } },
+
+    { "connection_exists", "HEAD", "api/hubs/{hub}/connections/{connection}",
+      NULL, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
+      P(CONNECTION), P(CONNECTION), 0,
+      { QE } },
+
+    { "user_exists", "HEAD", "api/hubs/{hub}/users/{user}",
+      NULL, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
+      P(USER), P(USER), 0,
+      { QE } },
+
+    { "group_exists", "HEAD", "api/hubs/{hub}/groups/{group}",
+      NULL, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
+      P(GROUP), P(GROUP), 0,
+      { QE } },
+
+    { "close_connection", "DELETE", "api/hubs/{hub}/connections/{connection}",
+      JSON, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
+      P(CONNECTION), P(CONNECTION) | P(REASON), 0,
+      { Q(REASON), QE } },
+
+    { "close_all_connections", "POST", "api/hubs/{hub}/:closeConnections",
+      JSON, NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
+      0, P(EXCLUDED) | P(REASON), P(EXCLUDED),
+      { Q(EXCLUDED), Q(REASON), QE } },
+
+    { "close_user_connections", "POST",
+      "api/hubs/{hub}/users/{user}/:closeConnections", JSON,
+      NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
+      P(USER), P(USER) | P(EXCLUDED) | P(REASON), P(EXCLUDED),
+      { Q(EXCLUDED), Q(REASON), QE } },
+
+    { "close_group_connections", "POST",
+      "api/hubs/{hub}/groups/{group}/:closeConnections", JSON,
+      NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
+      P(GROUP), P(GROUP) | P(EXCLUDED) | P(REASON), P(EXCLUDED),
+      { Q(EXCLUDED), Q(REASON), QE } },
+
+    { "grant_permission", "PUT",
+      "api/hubs/{hub}/permissions/{permission}/connections/{connection}",
+      JSON, NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
+      P(CONNECTION) | P(PERMISSION),
+      P(CONNECTION) | P(PERMISSION) | P(TARGET), 0,
+      { Q(TARGET), QE } },
+
+    { "revoke_permission", "DELETE",
+      "api/hubs/{hub}/permissions/{permission}/connections/{connection}",
+      JSON, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
+      P(CONNECTION) | P(PERMISSION),
+      P(CONNECTION) | P(PERMISSION) | P(TARGET), 0,
+      { Q(TARGET), QE } },
+
+    { "check_permission", "HEAD",
+      "api/hubs/{hub}/permissions/{permission}/connections/{connection}",
+      NULL, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
+      P(CONNECTION) | P(PERMISSION),
+      P(CONNECTION) | P(PERMISSION) | P(TARGET), 0,
+      { Q(TARGET), QE } },
+
+    { "generate_client_token", "POST", "api/hubs/{hub}/:generateToken",
+      "application/json, text/json", NGX_WEBPUBSUB_REST_EMPTY,
+      NGX_WEBPUBSUB_REST_TOKEN,
+      0, P(USER) | P(ROLE) | P(TTL_MINUTES) | P(GROUP) | P(PROTOCOL),
+      P(ROLE) | P(GROUP),
+      { Q(USER), Q(ROLE), Q(TTL_MINUTES), Q(GROUP), Q(PROTOCOL), QE } },
+
+    { "health", "HEAD", "api/health", NULL,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
+      0, 0, 0,
+      { QE } },
+
+    { NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, { QE } }
+};
+
+
+const ngx_webpubsub_rest_op_t *
+ngx_webpubsub_rest_op(const unsigned char *name, size_t len)
+{
+    const ngx_webpubsub_rest_op_t  *op;
+
+    for (op = ngx_webpubsub_rest_ops; op->name; op++) {
+        if (strlen(op->name) == len && memcmp(op->name, name, len) == 0) {
+            return op;
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+ngx_webpubsub_rest_param(const unsigned char *name, size_t len)
+{
+    int  i;
+
+    for (i = 0; i < NGX_WEBPUBSUB_REST_NPARAMS; i++) {
+        if (strlen(ngx_webpubsub_rest_params[i].name) == len
+            && memcmp(ngx_webpubsub_rest_params[i].name, name, len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+const char *
+ngx_webpubsub_rest_param_name(int param)
+{
+    return ngx_webpubsub_rest_params[param].name;
+}
+
+
+/* a decimal integer as JavaScript's Number() would read it, bounded */
+
+static int
+ngx_webpubsub_rest_int(const unsigned char *v, size_t len, int64_t min,
+    int64_t max, int64_t *n)
+{
+    size_t   i;
+    int64_t  value;
+
+    if (len == 0 || len > 18) {
+        return 0;
+    }
+
+    value = 0;
+
+    for (i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9') {
+            return 0;
+        }
+
+        value = value * 10 + (v[i] - '0');
+    }
+
+    if (value < min || value > max) {
+        return 0;
+    }
+
+    *n = value;
+
+    return 1;
+}
+
+
+/*
+ * The SDK's rule for a group name: 1 to 1024 UTF-16 code units matching
+ * /^(?!\s+$).+$/, so not only white space, and no line terminator, which
+ * "." does not match.
+ */
+
+static const char *
+ngx_webpubsub_rest_check_group(const unsigned char *v, size_t len)
+{
+    int                   valid, space;
+    size_t                n, units;
+    uint32_t              cp;
+    const unsigned char  *p, *end;
+
+    units = 0;
+    space = 1;
+    end = v + len;
+
+    for (p = v; p < end; p += n) {
+        n = ngx_webpubsub_utf8_next(p, end, &valid);
+
+        if (!valid) {
+            return "is not valid UTF-8";
+        }
+
+        cp = ngx_webpubsub_utf8_value(p, n);
+
+        if (cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029) {
+            return "must not contain a line break";
+        }
+
+        units += (cp >= 0x10000) ? 2 : 1;
+
+        if (!ngx_webpubsub_js_space(cp)) {
+            space = 0;
+        }
+    }
+
+    if (units > NGX_WEBPUBSUB_GROUP_MAX) {
+        return "is longer than 1024 characters";
+    }
+
+    if (space) {
+        return "must not be only white space";
+    }
+
+    return NULL;
+}
+
+
+/*
+ * One value of a parameter, as the SDK (or the service, where the SDK
+ * does not check) would take it; values are never empty here.
+ */
+
+const char *
+ngx_webpubsub_rest_check_value(int param, const unsigned char *v, size_t len)
+{
+    int64_t  n;
+
+    switch (param) {
+
+    case NGX_WEBPUBSUB_REST_GROUP:
+        return ngx_webpubsub_rest_check_group(v, len);
+
+    case NGX_WEBPUBSUB_REST_TTL:
+        if (!ngx_webpubsub_rest_int(v, len, 0, 300, &n)) {
+            return "must be a whole number of seconds from 0 to 300";
+        }
+
+        return NULL;
+
+    case NGX_WEBPUBSUB_REST_MAX_PAGE_SIZE:
+        if (!ngx_webpubsub_rest_int(v, len, 1, 200, &n)) {
+            return "must be a whole number from 1 to 200";
+        }
+
+        return NULL;
+
+    case NGX_WEBPUBSUB_REST_TOP:
+    case NGX_WEBPUBSUB_REST_TTL_MINUTES:
+        if (!ngx_webpubsub_rest_int(v, len, 1, 2147483647, &n)) {
+            return "must be a whole number from 1 to 2147483647";
+        }
+
+        return NULL;
+
+    case NGX_WEBPUBSUB_REST_PERMISSION:
+        if ((len == 11 && memcmp(v, "sendToGroup", 11) == 0)
+            || (len == 14 && memcmp(v, "joinLeaveGroup", 14) == 0))
+        {
+            return NULL;
+        }
+
+        return "must be \"sendToGroup\" or \"joinLeaveGroup\"";
+
+    case NGX_WEBPUBSUB_REST_PROTOCOL:
+        if ((len == 7 && memcmp(v, "default", 7) == 0)
+            || (len == 4 && memcmp(v, "mqtt", 4) == 0)
+            || (len == 8 && memcmp(v, "socketio", 8) == 0))
+        {
+            return NULL;
+        }
+
+        return "must be \"default\", \"mqtt\" or \"socketio\"";
+
+    default:
+        if (len > NGX_WEBPUBSUB_VALUE_MAX) {
+            return "is longer than 4096 bytes";
+        }
+
+        if (!ngx_webpubsub_utf8_valid(v, len)) {
+            return "is not valid UTF-8";
+        }
+
+        return NULL;
+    }
+}
+
+
+/*
+ * What the values of a request lack as a whole: a required parameter,
+ * or more values than one parameter may have.  *param names the culprit.
+ */
+
+const char *
+ngx_webpubsub_rest_check(const ngx_webpubsub_rest_op_t *op,
+    const ngx_webpubsub_rest_args_t *args, int *param)
+{
+    int  i;
+
+    for (i = 0; i < NGX_WEBPUBSUB_REST_NPARAMS; i++) {
+        *param = i;
+
+        if (args->n[i] == 0) {
+            if (op->required & (1u << i)) {
+                return "is required";
+            }
+
+            continue;
+        }
+
+        if (!(op->allowed & (1u << i))) {
+            return "is not used by this operation";
+        }
+
+        if (args->n[i] > 1 && !(op->repeated & (1u << i))) {
+            return "is given more than once";
+        }
+
+        if (args->n[i] > NGX_WEBPUBSUB_REST_VALUES_MAX) {
+            return "has more than 100 values";
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * encodeURIComponent(), and in the query what a WHATWG URL then adds to
+ * it for http(s): "'" becomes %27 there.  Bytes are encoded one by one,
+ * which is encodeURIComponent() of the string they spell when they are
+ * UTF-8, and values are checked to be so.
+ */
+
+static const uint32_t  ngx_webpubsub_unreserved[] = {
+    0x00000000,
+                /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+    0x03ff6782, /* 0000 0011 1111 1111  0110 0111 1000 0010 */
+                /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+    0x87fffffe, /* 1000 0111 1111 1111  1111 1111 1111 1110 */
+                /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+    0x47fffffe, /* 0100 0111 1111 1111  1111 1111 1111 1110 */
+    0, 0, 0, 0
+};
+
+
+#define ngx_webpubsub_keep(c, query)                                        \
+    ((ngx_webpubsub_unreserved[(c) >> 5] & (1u << ((c) & 0x1f)))            \
+     && !((query) && (c) == '\''))
+
+
+static size_t
+ngx_webpubsub_percent_length(const unsigned char *s, size_t n, int query)
+{
+    size_t  i, len;
+
+    len = n;
+
+    for (i = 0; i < n; i++) {
+        if (!ngx_webpubsub_keep(s[i], query)) {
+            len += 2;
+        }
+    }
+
+    return len;
+}
+
+
+static unsigned char *
+ngx_webpubsub_percent(unsigned char *dst, const unsigned char *s, size_t n,
+    int query)
+{
+    size_t                      i;
+    static const unsigned char  hex[] = "0123456789ABCDEF";
+
+    for (i = 0; i < n; i++) {
+        if (ngx_webpubsub_keep(s[i], query)) {
+            *dst++ = s[i];
+
+        } else {
+            *dst++ = '%';
+            *dst++ = hex[s[i] >> 4];
+            *dst++ = hex[s[i] & 0xf];
+        }
+    }
+
+    return dst;
+}
+
+
+size_t
+ngx_webpubsub_uri_component_length(const unsigned char *s, size_t n)
+{
+    return ngx_webpubsub_percent_length(s, n, 0);
+}
+
+
+unsigned char *
+ngx_webpubsub_uri_component(unsigned char *dst, const unsigned char *s,
+    size_t n)
+{
+    return ngx_webpubsub_percent(dst, s, n, 0);
+}
+
+
+/*
+ * The path under the endpoint, "api/hubs/chat/...", encoded as the SDK
+ * sends it, or with the values as they are (encode == 0) for logs and
+ * for nginx to route by.  The length is that of the encoded form, an
+ * upper bound of the other.
+ */
+
+size_t
+ngx_webpubsub_rest_path_length(const ngx_webpubsub_rest_op_t *op,
+    const ngx_webpubsub_str_t *hub, const ngx_webpubsub_rest_args_t *args)
+{
+    int          param;
+    size_t       len;
+    const char  *p, *end;
+
+    len = 0;
+
+    for (p = op->path; *p; p++) {
+        if (*p != '{') {
+            len++;
+            continue;
+        }
+
+        end = strchr(p, '}');
+
+        if (end - p == 4 && memcmp(p, "{hub}", 5) == 0) {
+            len += ngx_webpubsub_percent_length(hub->data, hub->len, 0);
+
+        } else {
+            param = ngx_webpubsub_rest_param((const unsigned char *) p + 1,
+                                             end - p - 1);
+            len += ngx_webpubsub_percent_length(args->v[param][0].data,
+                                                args->v[param][0].len, 0);
+        }
+
+        p = end;
+    }
+
+    return len;
+}
+
+
+unsigned char *
+ngx_webpubsub_rest_path(unsigned char *dst, const ngx_webpubsub_rest_op_t *op,
+    const ngx_webpubsub_str_t *hub, const ngx_webpubsub_rest_args_t *args,
+    int encode)
+{
+    int                         param;
+    const char                 *p, *end;
+    const ngx_webpubsub_str_t  *v;
+
+    for (p = op->path; *p; p++) {
+        if (*p != '{') {
+            *dst++ = (unsigned char) *p;
+            continue;
+        }
+
+        end = strchr(p, '}');
+
+        if (end - p == 4 && memcmp(p, "{hub}", 5) == 0) {
+            v = hub;
+
+        } else {
+            param = ngx_webpubsub_rest_param((const unsigned char *) p + 1,
+                                             end - p - 1);
+            v = &args->v[param][0];
+        }
+
+        if (encode) {
+            dst = ngx_webpubsub_percent(dst, v->data, v->len, 0);
+
+        } else {
+            memcpy(dst, v->data, v->len);
+            dst += v->len;
+        }
+
+        p = end;
+    }
+
+    return dst;
+}
+
+
+/* numbers go out as JavaScript prints them: no sign, no leading zeros */
+
+static unsigned char *
+ngx_webpubsub_rest_number(unsigned char *dst, int64_t n)
+{
+    unsigned char  buf[20], *p;
+
+    p = buf + sizeof(buf);
+
+    do {
+        *--p = (unsigned char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    memcpy(dst, p, buf + sizeof(buf) - p);
+
+    return dst + (buf + sizeof(buf) - p);
+}
+
+
+static int
+ngx_webpubsub_rest_numeric(int param)
+{
+    return param == NGX_WEBPUBSUB_REST_TTL
+           || param == NGX_WEBPUBSUB_REST_MAX_PAGE_SIZE
+           || param == NGX_WEBPUBSUB_REST_TOP
+           || param == NGX_WEBPUBSUB_REST_TTL_MINUTES;
+}
+
+
+/* "api-version=2024-12-01" and then each value, a repeated key per value */
+
+size_t
+ngx_webpubsub_rest_query_length(const ngx_webpubsub_rest_op_t *op,
+    const ngx_webpubsub_rest_args_t *args)
+{
+    int          i, q;
+    size_t       j, len;
+    const char  *name;
+
+    len = sizeof("api-version=" NGX_WEBPUBSUB_API_VERSION) - 1;
+
+    for (i = 0; op->query[i] != NGX_WEBPUBSUB_Q_END; i++) {
+        q = op->query[i];
+        name = ngx_webpubsub_rest_params[q].query;
+
+        for (j = 0; j < args->n[q]; j++) {
+            len += 2 + strlen(name)
+                   + ngx_webpubsub_percent_length(args->v[q][j].data,
+                                                  args->v[q][j].len, 1);
+        }
+    }
+
+    return len;
+}
+
+
+unsigned char *
+ngx_webpubsub_rest_query(unsigned char *dst,
+    const ngx_webpubsub_rest_op_t *op, const ngx_webpubsub_rest_args_t *args)
+{
+    int                         i, q;
+    size_t                      j, len;
+    int64_t                     n;
+    const char                 *name;
+    const ngx_webpubsub_str_t  *v;
+
+    dst = ngx_webpubsub_cpylit(dst, "api-version=" NGX_WEBPUBSUB_API_VERSION);
+
+    for (i = 0; op->query[i] != NGX_WEBPUBSUB_Q_END; i++) {
+        q = op->query[i];
+        name = ngx_webpubsub_rest_params[q].query;
+        len = strlen(name);
+
+        for (j = 0; j < args->n[q]; j++) {
+            v = &args->v[q][j];
+
+            *dst++ = '&';
+            memcpy(dst, name, len);
+            dst += len;
+            *dst++ = '=';
+
+            if (ngx_webpubsub_rest_numeric(q)
+                && ngx_webpubsub_rest_int(v->data, v->len, 0, INT64_MAX, &n))
+            {
+                dst = ngx_webpubsub_rest_number(dst, n);
+
+            } else {
+                dst = ngx_webpubsub_percent(dst, v->data, v->len, 1);
+            }
+        }
+    }
+
+    return dst;
+}
+
+
+/* the JSON body of :addToGroups and :removeFromGroups, as JSON.stringify */
+
+size_t
+ngx_webpubsub_rest_body_length(const ngx_webpubsub_rest_op_t *op,
+    const ngx_webpubsub_rest_args_t *args)
+{
+    size_t                      i, len;
+    const ngx_webpubsub_str_t  *v;
+
+    if (op->body != NGX_WEBPUBSUB_REST_GROUPS) {
+        return 0;
+    }
+
+    len = sizeof("{\"groups\":[]}") - 1;
+
+    for (i = 0; i < args->n[NGX_WEBPUBSUB_REST_GROUP]; i++) {
+        v = &args->v[NGX_WEBPUBSUB_REST_GROUP][i];
+        len += 3 + ngx_webpubsub_json_escape_length(v->data, v->len);
+    }
+
+    if (args->n[NGX_WEBPUBSUB_REST_FILTER]) {
+        v = &args->v[NGX_WEBPUBSUB_REST_FILTER][0];
+        len += sizeof(",\"filter\":\"\"") - 1
+               + ngx_webpubsub_json_escape_length(v->data, v->len);
+    }
+
+    return len;
+}
+
+
+unsigned char *
+ngx_webpubsub_rest_body(unsigned char *dst, const ngx_webpubsub_rest_op_t *op,
+    const ngx_webpubsub_rest_args_t *args)
+{
+    size_t                      i;
+    const ngx_webpubsub_str_t  *v;
+
+    if (op->body != NGX_WEBPUBSUB_REST_GROUPS) {
+        return dst;
+    }
+
+    dst = ngx_webpubsub_cpylit(dst, "{\"groups\":[");
+
+    for (i = 0; i < args->n[NGX_WEBPUBSUB_REST_GROUP]; i++) {
+        v = &args->v[NGX_WEBPUBSUB_REST_GROUP][i];
+
+        if (i) {
+            *dst++ = ',';
+        }
+
+        *dst++ = '"';
+        dst = ngx_webpubsub_json_escape(dst, v->data, v->len);
+        *dst++ = '"';
+    }
+
+    *dst++ = ']';
+
+    if (args->n[NGX_WEBPUBSUB_REST_FILTER]) {
+        v = &args->v[NGX_WEBPUBSUB_REST_FILTER][0];
+        dst = ngx_webpubsub_cpylit(dst, ",\"filter\":\"");
+        dst = ngx_webpubsub_json_escape(dst, v->data, v->len);
+        *dst++ = '"';
+    }
+
+    *dst++ = '}';
+
+    return dst;
+}
+
+
+/*
+ * The absolute URL of a page's nextLink, which the SDK follows as it is:
+ * an absolute one must be on the endpoint's origin, since every request
+ * goes through the one internal location; a relative one is joined onto
+ * the endpoint as core-client joins paths.  dst has room for
+ * NGX_WEBPUBSUB_ENDPOINT_MAX + len bytes.
+ */
+
+const char *
+ngx_webpubsub_rest_next_link(const ngx_webpubsub_endpoint_t *ep,
+    const unsigned char *link, size_t len, unsigned char *dst,
+    size_t *dst_len)
+{
+    size_t                i, origin;
+    const unsigned char  *rel;
+
+    if (len == 0 || len > NGX_WEBPUBSUB_NEXT_LINK_MAX) {
+        return "has no usable length";
+    }
+
+    for (i = 0; i < len; i++) {
+        if (link[i] <= 0x20 || link[i] >= 0x7f || link[i] == '#') {
+            return "has a character that is not allowed in a URL";
+        }
+    }
+
+    origin = ep->path_start;
+
+    if (len > origin && link[origin] == '/'
+        && ngx_webpubsub_strncaseeq(link, ep->buf, origin))
+    {
+        memcpy(dst, link, len);
+        *dst_len = len;
+        return NULL;
+    }
+
+    for (i = 0; i < len && link[i] != '/' && link[i] != '?'; i++) {
+        if (link[i] == ':') {
+            return "points to another origin than the endpoint";
+        }
+    }
+
+    if (len >= 2 && link[0] == '/' && link[1] == '/') {
+        return "points to another origin than the endpoint";
+    }
+
+    rel = (link[0] == '/') ? link + 1 : link;
+    len -= rel - link;
+
+    memcpy(dst, ep->buf, ep->len);
+    memcpy(dst + ep->len, rel, len);
+    *dst_len = ep->len + len;
+
+    return NULL;
+}
+
+
+/*
+ * application/x-www-form-urlencoded decoding of one query argument, as a
+ * PHP or JavaScript server reads it: "+" is a space and %XX a byte; a
+ * "%" not followed by two hex digits stays as it is.  dst may be src.
+ */
+
+size_t
+ngx_webpubsub_form_decode(unsigned char *dst, const unsigned char *src,
+    size_t n)
+{
+    int            hi, lo;
+    size_t         i;
+    unsigned char  *d;
+
+    d = dst;
+
+    for (i = 0; i < n; i++) {
+        if (src[i] == '+') {
+            *d++ = ' ';
+            continue;
+        }
+
+        if (src[i] == '%' && i + 2 < n) {
+            hi = ngx_webpubsub_hexval(src[i + 1]);
+            lo = ngx_webpubsub_hexval(src[i + 2]);
+
+            if (hi >= 0 && lo >= 0) {
+                *d++ = (unsigned char) (hi << 4 | lo);
+                i += 2;
+                continue;
+            }
+        }
+
+        *d++ = src[i];
+    }
+
+    return d - dst;
+}
