@@ -462,7 +462,7 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
 
     *h = ngx_http_webpubsub_event_handler;
 
-    return NGX_OK;
+    return ngx_http_webpubsub_rest_init(cf);
 }
 
 

@@ -52,6 +52,7 @@ struct ngx_http_webpubsub_rest_s {
 
     unsigned                        done:1;
     unsigned                        answered:1;    /* a status line came */
+    unsigned                        too_big:1;
     unsigned                        http09:1;      /* but nothing valid */
 };
 
@@ -75,6 +76,8 @@ static ngx_int_t ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
     char *key, u_char *value, size_t len);
 static ngx_int_t ngx_http_webpubsub_rest_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_webpubsub_rest_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
 static void ngx_http_webpubsub_rest_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest);
@@ -88,6 +91,9 @@ static ngx_int_t ngx_http_webpubsub_rest_forward(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_uint_t status, ngx_str_t *body);
 static ngx_int_t ngx_http_webpubsub_rest_fail(ngx_http_request_t *r,
     ngx_uint_t status, char *reason);
+
+
+static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
 
 
 /* the service's answer headers a caller can act on */
@@ -727,6 +733,7 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
 
     rest->sr = sr;
     rest->done = 0;
+    rest->too_big = 0;
     rest->out = NULL;
 
     sr->method_name.data = (u_char *) rest->op->method;
@@ -957,15 +964,107 @@ ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
     rest->http09 = (sr->http_version == NGX_HTTP_VERSION_9
                     && sr->parent->http_version != NGX_HTTP_VERSION_9);
 
-    if (sr->out != NULL) {
-        rest->out = sr->out->buf;
-    }
-
     if (rc == NGX_ERROR && !sr->connection->error) {
         return NGX_OK;
     }
 
     return rc;
+}
+
+
+/*
+ * The body of a call, kept here rather than by the in-memory subrequest
+ * machinery: there, a response over subrequest_output_buffer_size is an
+ * error of the client's connection, which would then get no answer at
+ * all instead of a 502.  The same size bounds it here.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    off_t                       size;
+    ssize_t                     n;
+    ngx_buf_t                  *b, *out;
+    ngx_chain_t                *cl;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_webpubsub_rest_t  *rest;
+
+    if (r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_webpubsub_rest_done)
+    {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    rest = r->post_subrequest->data;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+        size = ngx_buf_size(b);
+
+        if (size == 0 || rest->done || rest->sr != r || rest->too_big) {
+            /* an error page after a failure, or more than fits */
+            goto consumed;
+        }
+
+        if (rest->out == NULL) {
+            clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+            if (r->headers_out.content_length_n
+                > (off_t) clcf->subrequest_output_buffer_size)
+            {
+                rest->too_big = 1;
+                goto consumed;
+            }
+
+            rest->out = ngx_create_temp_buf(r->pool,
+                                    r->headers_out.content_length_n > 0
+                                    ? (size_t) r->headers_out.content_length_n
+                                    : clcf->subrequest_output_buffer_size);
+            if (rest->out == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        out = rest->out;
+
+        if (size > out->end - out->last) {
+            rest->too_big = 1;
+            goto consumed;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            out->last = ngx_cpymem(out->last, b->pos, size);
+
+        } else {
+            n = ngx_read_file(b->file, out->last, size, b->file_pos);
+
+            if (n != size) {
+                return NGX_ERROR;
+            }
+
+            out->last += n;
+        }
+
+    consumed:
+
+        b->pos = b->last;
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
+{
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
+
+    return NGX_OK;
 }
 
 
@@ -1037,14 +1136,19 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
         ngx_str_null(&body);
     }
 
+    if (rest->too_big) {
+        return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+                                  "the service's response exceeds "
+                                  "subrequest_output_buffer_size");
+    }
+
     if (rest->rc == NGX_ERROR
         || (sr->method != NGX_HTTP_HEAD
             && sr->headers_out.content_length_n >= 0
             && (off_t) body.len != sr->headers_out.content_length_n))
     {
         return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
-                                  "the service's response was cut short "
-                                  "or exceeds subrequest_output_buffer_size");
+                                  "the service's response was cut short");
     }
 
     if (rest->status != NGX_HTTP_OK) {
