@@ -719,9 +719,11 @@ ngx_webpubsub_rest_body_length(const ngx_webpubsub_rest_op_t *op,
 
     len = sizeof("{\"groups\":[]}") - 1;
 
+    /* two quotes each and a comma between two */
     for (i = 0; i < args->n[NGX_WEBPUBSUB_REST_GROUP]; i++) {
         v = &args->v[NGX_WEBPUBSUB_REST_GROUP][i];
-        len += 3 + ngx_webpubsub_json_escape_length(v->data, v->len);
+        len += (i ? 3 : 2)
+               + ngx_webpubsub_json_escape_length(v->data, v->len);
     }
 
     if (args->n[NGX_WEBPUBSUB_REST_FILTER]) {

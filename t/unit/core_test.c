@@ -618,6 +618,299 @@ test_origin(void)
 }
 
 
+/*
+ * The URL a REST call goes to, as endpoint + path + "?" + query, built by
+ * the core from an operation name and its parameters.
+ */
+static size_t
+rest_url(unsigned char *dst, const char *endpoint, const char *op_name,
+    const char *hub, const ngx_webpubsub_rest_args_t *args)
+{
+    unsigned char                  *p;
+    ngx_webpubsub_str_t             h;
+    ngx_webpubsub_endpoint_t        ep;
+    const ngx_webpubsub_rest_op_t  *op;
+
+    memset(&ep, 0, sizeof(ep));
+    ngx_webpubsub_parse_endpoint((const unsigned char *) endpoint,
+                                 strlen(endpoint), NULL, &ep);
+
+    op = ngx_webpubsub_rest_op((const unsigned char *) op_name,
+                               strlen(op_name));
+    if (op == NULL) {
+        return 0;
+    }
+
+    h.data = (const unsigned char *) hub;
+    h.len = strlen(hub);
+
+    memcpy(dst, ep.buf, ep.len);
+    p = ngx_webpubsub_rest_path(dst + ep.len, op, &h, args, 1);
+    *p++ = '?';
+    p = ngx_webpubsub_rest_query(p, op, args);
+
+    return p - dst;
+}
+
+
+/* PROTOCOL.md 3.3: the URLs the JS SDK calls, and their signed tokens */
+static void
+test_rest_requests(void)
+{
+    size_t                      len, plen, tlen;
+    unsigned char               url[1024], payload[1024], token[2048];
+    ngx_webpubsub_str_t         key = S("abc");
+    ngx_webpubsub_hmac_t       *hkey;
+    ngx_webpubsub_claims_t      c;
+    ngx_webpubsub_rest_args_t   a;
+
+    static const ngx_webpubsub_str_t  excluded[] = { S("c1"), S("c2") };
+    static const ngx_webpubsub_str_t  room[] = { S("room 1") };
+    static const ngx_webpubsub_str_t  filter[] = { S("userId ne 'bob'") };
+    static const ngx_webpubsub_str_t  conn[] = { S("conn1") };
+    static const ngx_webpubsub_str_t  bye[] = { S("bye") };
+
+    memset(&a, 0, sizeof(a));
+    len = rest_url(url, "http://localhost:8080", "send_to_all", "chat", &a);
+    check(eq(url, len, "http://localhost:8080/api/hubs/chat/:send"
+                       "?api-version=2024-12-01"), "3.3(a) sendToAll URL");
+
+    memset(&c, 0, sizeof(c));
+    c.aud.data = url;
+    c.aud.len = len;
+    c.iat = 1700000000;
+    c.exp = 1700003600;
+
+    hkey = ngx_webpubsub_hmac_new(&key);
+
+    plen = ngx_webpubsub_client_claims(payload, &c) - payload;
+    ngx_webpubsub_jwt_sign(token, &tlen, payload, plen, hkey);
+    check(eq(token, tlen,
+             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3MDAwMDAwMDAsIm"
+             "V4cCI6MTcwMDAwMzYwMCwiYXVkIjoiaHR0cDovL2xvY2FsaG9zdDo4MDgwL2Fwa"
+             "S9odWJzL2NoYXQvOnNlbmQ_YXBpLXZlcnNpb249MjAyNC0xMi0wMSJ9.NEDe3og"
+             "meXPd9MzJ71hLfdtA-Z9VstCwc0ssoF_Pdtc"),
+          "3.3(a) token from the built URL");
+
+    memset(&a, 0, sizeof(a));
+    a.v[NGX_WEBPUBSUB_REST_GROUP] = room;
+    a.n[NGX_WEBPUBSUB_REST_GROUP] = 1;
+    a.v[NGX_WEBPUBSUB_REST_EXCLUDED] = excluded;
+    a.n[NGX_WEBPUBSUB_REST_EXCLUDED] = 2;
+    a.v[NGX_WEBPUBSUB_REST_FILTER] = filter;
+    a.n[NGX_WEBPUBSUB_REST_FILTER] = 1;
+    len = rest_url(url, "http://localhost:8080", "send_to_group", "chat", &a);
+    check(eq(url, len, "http://localhost:8080/api/hubs/chat/groups/room%201/"
+                       ":send?api-version=2024-12-01&excluded=c1&excluded=c2"
+                       "&filter=userId%20ne%20%27bob%27"),
+          "3.3(b) group sendToAll URL");
+
+    c.aud.len = len;
+    plen = ngx_webpubsub_client_claims(payload, &c) - payload;
+    ngx_webpubsub_jwt_sign(token, &tlen, payload, plen, hkey);
+    check(eq(token, tlen,
+             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3MDAwMDAwMDAsIm"
+             "V4cCI6MTcwMDAwMzYwMCwiYXVkIjoiaHR0cDovL2xvY2FsaG9zdDo4MDgwL2Fwa"
+             "S9odWJzL2NoYXQvZ3JvdXBzL3Jvb20lMjAxLzpzZW5kP2FwaS12ZXJzaW9uPTIw"
+             "MjQtMTItMDEmZXhjbHVkZWQ9YzEmZXhjbHVkZWQ9YzImZmlsdGVyPXVzZXJJZCU"
+             "yMG5lJTIwJTI3Ym9iJTI3In0.K-KvoCAxvpS6XAmufzdNss0hH97sSsnrfq8_nK"
+             "TJ2Vw"),
+          "3.3(b) token from the built URL");
+
+    memset(&a, 0, sizeof(a));
+    a.v[NGX_WEBPUBSUB_REST_CONNECTION] = conn;
+    a.n[NGX_WEBPUBSUB_REST_CONNECTION] = 1;
+    len = rest_url(url, "http://localhost:8080", "connection_exists", "chat",
+                   &a);
+    check(eq(url, len, "http://localhost:8080/api/hubs/chat/connections/conn1"
+                       "?api-version=2024-12-01"), "3.3(c) HEAD URL");
+
+    a.v[NGX_WEBPUBSUB_REST_REASON] = bye;
+    a.n[NGX_WEBPUBSUB_REST_REASON] = 1;
+    len = rest_url(url, "http://localhost:8080", "close_connection", "chat",
+                   &a);
+    check(eq(url, len, "http://localhost:8080/api/hubs/chat/connections/conn1"
+                       "?api-version=2024-12-01&reason=bye"),
+          "3.3(c) DELETE URL");
+
+    c.aud.len = len;
+    plen = ngx_webpubsub_client_claims(payload, &c) - payload;
+    ngx_webpubsub_jwt_sign(token, &tlen, payload, plen, hkey);
+    check(eq(token, tlen,
+             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3MDAwMDAwMDAsIm"
+             "V4cCI6MTcwMDAwMzYwMCwiYXVkIjoiaHR0cDovL2xvY2FsaG9zdDo4MDgwL2Fwa"
+             "S9odWJzL2NoYXQvY29ubmVjdGlvbnMvY29ubjE_YXBpLXZlcnNpb249MjAyNC0x"
+             "Mi0wMSZyZWFzb249YnllIn0.ytxPQdveG2i8HPFitxLvmJrQ8soPcogkBERtle_"
+             "30lY"),
+          "3.3(c) DELETE token from the built URL");
+
+    ngx_webpubsub_hmac_free(hkey);
+}
+
+
+/* encodeURIComponent, written here from its definition (ECMA-262) */
+static void
+test_uri_component(void)
+{
+    int                   c, ok;
+    size_t                len;
+    unsigned char         in[1], out[4];
+    static const char     keep[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                                   "qrstuvwxyz0123456789-_.!~*'()";
+    static const char     hex[] = "0123456789ABCDEF";
+
+    ok = 1;
+
+    for (c = 0; c < 256; c++) {
+        in[0] = (unsigned char) c;
+        len = ngx_webpubsub_uri_component(out, in, 1) - out;
+
+        if (c != 0 && strchr(keep, c) != NULL) {
+            ok &= (len == 1 && out[0] == c);
+
+        } else {
+            ok &= (len == 3 && out[0] == '%' && out[1] == hex[c >> 4]
+                   && out[2] == hex[c & 15]);
+        }
+
+        ok &= (ngx_webpubsub_uri_component_length(in, 1) == len);
+    }
+
+    check(ok, "encodeURIComponent of every byte");
+
+    {
+        unsigned char        buf[64];
+        static const char    s[] = "user 1/\xc3\xa9";
+
+        len = ngx_webpubsub_uri_component(buf, (const unsigned char *) s,
+                                          sizeof(s) - 1) - buf;
+        check(eq(buf, len, "user%201%2F%C3%A9"), "PROTOCOL.md user 1/e-acute");
+    }
+}
+
+
+static void
+test_rest_values(void)
+{
+    int                              param;
+    size_t                           i, len;
+    unsigned char                    group[2100], body[256];
+    ngx_webpubsub_rest_args_t        a;
+    const ngx_webpubsub_rest_op_t   *op;
+
+    static const ngx_webpubsub_str_t  groups[] = { S("a\"b"), S("\xc3\xa9") };
+    static const ngx_webpubsub_str_t  filter[] = { S("'g' in groups") };
+
+#define value(p, lit)                                                       \
+    ngx_webpubsub_rest_check_value(NGX_WEBPUBSUB_REST_##p,                  \
+                                   (const unsigned char *) lit,             \
+                                   sizeof(lit) - 1)
+
+    check(value(GROUP, "room 1") == NULL, "a group with a space");
+    check(value(GROUP, " \t ") != NULL, "a group of white space only");
+    check(value(GROUP, "\xe3\x80\x80") != NULL, "U+3000 is white space");
+    check(value(GROUP, "a\nb") != NULL, "a group with a line feed");
+    check(value(GROUP, "a\xe2\x80\xa8") != NULL, "a group with U+2028");
+    check(value(GROUP, "\xff") != NULL, "a group that is not UTF-8");
+
+    memset(group, 'g', sizeof(group));
+    check(ngx_webpubsub_rest_check_value(NGX_WEBPUBSUB_REST_GROUP, group,
+                                         1024) == NULL, "1024 characters");
+    check(ngx_webpubsub_rest_check_value(NGX_WEBPUBSUB_REST_GROUP, group,
+                                         1025) != NULL, "1025 characters");
+
+    /* 512 U+10000 characters are 1024 UTF-16 units, 513 are 1026 */
+    for (i = 0; i < 513; i++) {
+        memcpy(group + 4 * i, "\xf0\x90\x80\x80", 4);
+    }
+
+    check(ngx_webpubsub_rest_check_value(NGX_WEBPUBSUB_REST_GROUP, group,
+                                         2048) == NULL, "1024 UTF-16 units");
+    check(ngx_webpubsub_rest_check_value(NGX_WEBPUBSUB_REST_GROUP, group,
+                                         2052) != NULL, "1026 UTF-16 units");
+
+    check(value(TTL, "0") == NULL && value(TTL, "300") == NULL, "ttl bounds");
+    check(value(TTL, "301") != NULL && value(TTL, "-1") != NULL
+          && value(TTL, "1.5") != NULL && value(TTL, "") != NULL
+          && value(TTL, "99999999999999999999") != NULL, "bad ttls");
+    check(value(MAX_PAGE_SIZE, "200") == NULL
+          && value(MAX_PAGE_SIZE, "201") != NULL
+          && value(MAX_PAGE_SIZE, "0") != NULL, "max_page_size bounds");
+    check(value(TOP, "2147483647") == NULL && value(TOP, "2147483648") != NULL,
+          "top bounds");
+    check(value(PERMISSION, "sendToGroup") == NULL
+          && value(PERMISSION, "joinLeaveGroup") == NULL
+          && value(PERMISSION, "sendtogroup") != NULL, "permissions");
+    check(value(PROTOCOL, "mqtt") == NULL && value(PROTOCOL, "MQTT") != NULL,
+          "protocols");
+    check(value(USER, "\xc3\x28") != NULL, "a user id that is not UTF-8");
+
+#undef value
+
+    op = ngx_webpubsub_rest_op((const unsigned char *) "send_to_user", 12);
+    memset(&a, 0, sizeof(a));
+    check(ngx_webpubsub_rest_check(op, &a, &param) != NULL
+          && param == NGX_WEBPUBSUB_REST_USER, "send_to_user needs user");
+
+    check(ngx_webpubsub_rest_op((const unsigned char *) "sendToAll", 9)
+          == NULL, "SDK camel case is not an operation name");
+
+    op = ngx_webpubsub_rest_op((const unsigned char *)
+                               "add_connections_to_groups", 25);
+    a.v[NGX_WEBPUBSUB_REST_GROUP] = groups;
+    a.n[NGX_WEBPUBSUB_REST_GROUP] = 2;
+    a.v[NGX_WEBPUBSUB_REST_FILTER] = filter;
+    a.n[NGX_WEBPUBSUB_REST_FILTER] = 1;
+    len = ngx_webpubsub_rest_body(body, op, &a) - body;
+    check(eq(body, len, "{\"groups\":[\"a\\\"b\",\"\xc3\xa9\"],"
+                        "\"filter\":\"'g' in groups\"}"), "addToGroups body");
+    check(len == ngx_webpubsub_rest_body_length(op, &a),
+          "addToGroups body length");
+
+    a.n[NGX_WEBPUBSUB_REST_FILTER] = 0;
+    len = ngx_webpubsub_rest_body(body, op, &a) - body;
+    check(eq(body, len, "{\"groups\":[\"a\\\"b\",\"\xc3\xa9\"]}"),
+          "addToGroups body without a filter");
+}
+
+
+static void
+test_next_link_and_form(void)
+{
+    size_t                     len;
+    unsigned char              dst[NGX_WEBPUBSUB_ENDPOINT_MAX + 256];
+    const char                *err;
+    ngx_webpubsub_endpoint_t   ep;
+
+#define link(l)                                                             \
+    ngx_webpubsub_rest_next_link(&ep, (const unsigned char *) l,            \
+                                 sizeof(l) - 1, dst, &len)
+
+    memset(&ep, 0, sizeof(ep));
+    ngx_webpubsub_parse_endpoint((const unsigned char *) "https://h.example/b",
+                                 19, NULL, &ep);
+
+    err = link("https://H.example/api/x?continuationToken=1");
+    check(err == NULL && eq(dst, len,
+                            "https://H.example/api/x?continuationToken=1"),
+          "an absolute nextLink on the endpoint's origin");
+    err = link("/api/x?c=1");
+    check(err == NULL && eq(dst, len, "https://h.example/b/api/x?c=1"),
+          "a relative nextLink joins the endpoint");
+    check(link("https://evil.example/api/x") != NULL, "another host");
+    check(link("http://h.example/api/x") != NULL, "another scheme");
+    check(link("https://h.example:444/api/x") != NULL, "another port");
+    check(link("//evil.example/api") != NULL, "a scheme-relative link");
+    check(link("/api/x y") != NULL, "a space in a link");
+
+#undef link
+
+    len = ngx_webpubsub_form_decode(dst, (const unsigned char *)
+                                    "a+b%2Bc%zz%4", 12);
+    check(eq(dst, len, "a b+c%zz%4"), "form decoding");
+}
+
+
 int
 main(void)
 {
@@ -635,6 +928,10 @@ main(void)
     test_event_type();
     test_signature();
     test_origin();
+    test_rest_requests();
+    test_uri_component();
+    test_rest_values();
+    test_next_link_and_form();
 
     printf("%d passed, %d failed\n", passed, failed);
 
