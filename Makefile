@@ -66,11 +66,13 @@ $(BUILD)/token_cost: bench/token_cost.c $(CORE) \
 		$(CORE) -lcrypto
 
 # wall time per token in the core; negotiate vs its ceiling; the webhook
-# gateway vs a plain proxy_pass
+# gateway vs a plain proxy_pass; a REST call vs a plain proxy_pass and vs
+# the SDK
 bench: build $(BUILD)/token_cost
 	$(BUILD)/token_cost 200000
 	bench/negotiate.sh 5 3
 	bench/gateway.sh 5 3
+	bench/rest.sh 5 3
 
 # nginx under valgrind memcheck (one process); nginx's own exit-time
 # allocations are not errors, so leak kinds do not count
