@@ -19,6 +19,7 @@
 #define P(name)  (1u << NGX_WEBPUBSUB_REST_##name)
 
 
+static int ngx_webpubsub_rest_dots(const unsigned char *v, size_t len);
 static int ngx_webpubsub_rest_int(const unsigned char *v, size_t len,
     int64_t min, int64_t max, int64_t *n);
 static const char *ngx_webpubsub_rest_check_group(const unsigned char *v,
@@ -34,24 +35,25 @@ static unsigned char *ngx_webpubsub_percent(unsigned char *dst,
 typedef struct {
     const char  *name;      /* in webpubsub_rest */
     const char  *query;     /* in the service's query string */
+    const char  *fallback;  /* sent when absent, as the SDK sends it */
 } ngx_webpubsub_rest_param_t;
 
 
 static const ngx_webpubsub_rest_param_t  ngx_webpubsub_rest_params[] = {
-    { "user",          "userId" },
-    { "group",         "group" },
-    { "connection",    NULL },
-    { "filter",        "filter" },
-    { "excluded",      "excluded" },
-    { "ttl",           "messageTtlSeconds" },
-    { "reason",        "reason" },
-    { "permission",    NULL },
-    { "target",        "targetName" },
-    { "max_page_size", "maxpagesize" },
-    { "top",           "top" },
-    { "role",          "role" },
-    { "ttl_minutes",   "minutesToExpire" },
-    { "protocol",      "clientType" }
+    { "user",          "userId",            NULL },
+    { "group",         "group",             NULL },
+    { "connection",    NULL,                NULL },
+    { "filter",        "filter",            NULL },
+    { "excluded",      "excluded",          NULL },
+    { "ttl",           "messageTtlSeconds", NULL },
+    { "reason",        "reason",            NULL },
+    { "permission",    NULL,                NULL },
+    { "target",        "targetName",        NULL },
+    { "max_page_size", "maxpagesize",       NULL },
+    { "top",           "top",               NULL },
+    { "role",          "role",              NULL },
+    { "ttl_minutes",   "minutesToExpire",   "60" },
+    { "protocol",      "clientType",        NULL }
 };
 
 
@@ -338,6 +340,19 @@ ngx_webpubsub_rest_check_group(const unsigned char *v, size_t len)
 
 
 /*
+ * "." and ".." are path segments, not names: URL normalisation (the SDK's
+ * own, or any proxy's) would turn a send to user ".." into a send to all.
+ */
+
+static int
+ngx_webpubsub_rest_dots(const unsigned char *v, size_t len)
+{
+    return (len == 1 && v[0] == '.')
+           || (len == 2 && v[0] == '.' && v[1] == '.');
+}
+
+
+/*
  * One value of a parameter, as the SDK (or the service, where the SDK
  * does not check) would take it; values are never empty here.
  */
@@ -350,7 +365,19 @@ ngx_webpubsub_rest_check_value(int param, const unsigned char *v, size_t len)
     switch (param) {
 
     case NGX_WEBPUBSUB_REST_GROUP:
+        if (ngx_webpubsub_rest_dots(v, len)) {
+            return "must not be \".\" or \"..\"";
+        }
+
         return ngx_webpubsub_rest_check_group(v, len);
+
+    case NGX_WEBPUBSUB_REST_USER:
+    case NGX_WEBPUBSUB_REST_CONNECTION:
+        if (ngx_webpubsub_rest_dots(v, len)) {
+            return "must not be \".\" or \"..\"";
+        }
+
+        break;
 
     case NGX_WEBPUBSUB_REST_TTL:
         if (!ngx_webpubsub_rest_int(v, len, 0, 300, &n)) {
@@ -394,16 +421,18 @@ ngx_webpubsub_rest_check_value(int param, const unsigned char *v, size_t len)
         return "must be \"default\", \"mqtt\" or \"socketio\"";
 
     default:
-        if (len > NGX_WEBPUBSUB_VALUE_MAX) {
-            return "is longer than 4096 bytes";
-        }
-
-        if (!ngx_webpubsub_utf8_valid(v, len)) {
-            return "is not valid UTF-8";
-        }
-
-        return NULL;
+        break;
     }
+
+    if (len > NGX_WEBPUBSUB_VALUE_MAX) {
+        return "is longer than 4096 bytes";
+    }
+
+    if (!ngx_webpubsub_utf8_valid(v, len)) {
+        return "is not valid UTF-8";
+    }
+
+    return NULL;
 }
 
 
@@ -658,6 +687,11 @@ ngx_webpubsub_rest_query_length(const ngx_webpubsub_rest_op_t *op,
                    + ngx_webpubsub_percent_length(args->v[q][j].data,
                                                   args->v[q][j].len, 1);
         }
+
+        if (args->n[q] == 0 && ngx_webpubsub_rest_params[q].fallback) {
+            len += 2 + strlen(name)
+                   + strlen(ngx_webpubsub_rest_params[q].fallback);
+        }
     }
 
     return len;
@@ -671,7 +705,7 @@ ngx_webpubsub_rest_query(unsigned char *dst,
     int                         i, q;
     size_t                      j, len;
     int64_t                     n;
-    const char                 *name;
+    const char                 *name, *fallback;
     const ngx_webpubsub_str_t  *v;
 
     dst = ngx_webpubsub_cpylit(dst, "api-version=" NGX_WEBPUBSUB_API_VERSION);
@@ -680,6 +714,16 @@ ngx_webpubsub_rest_query(unsigned char *dst,
         q = op->query[i];
         name = ngx_webpubsub_rest_params[q].query;
         len = strlen(name);
+        fallback = ngx_webpubsub_rest_params[q].fallback;
+
+        if (args->n[q] == 0 && fallback) {
+            *dst++ = '&';
+            memcpy(dst, name, len);
+            dst += len;
+            *dst++ = '=';
+            memcpy(dst, fallback, strlen(fallback));
+            dst += strlen(fallback);
+        }
 
         for (j = 0; j < args->n[q]; j++) {
             v = &args->v[q][j];

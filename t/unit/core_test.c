@@ -744,6 +744,13 @@ test_rest_requests(void)
              "30lY"),
           "3.3(c) DELETE token from the built URL");
 
+    memset(&a, 0, sizeof(a));
+    len = rest_url(url, "http://localhost:8080", "generate_client_token",
+                   "chat", &a);
+    check(eq(url, len, "http://localhost:8080/api/hubs/chat/:generateToken"
+                       "?api-version=2024-12-01&minutesToExpire=60"),
+          "generateToken sends the SDK's default minutesToExpire");
+
     ngx_webpubsub_hmac_free(hkey);
 }
 
@@ -844,6 +851,9 @@ test_rest_values(void)
     check(value(PROTOCOL, "mqtt") == NULL && value(PROTOCOL, "MQTT") != NULL,
           "protocols");
     check(value(USER, "\xc3\x28") != NULL, "a user id that is not UTF-8");
+    check(value(USER, "..") != NULL && value(CONNECTION, ".") != NULL
+          && value(GROUP, "..") != NULL && value(USER, "...") == NULL,
+          "dot segments are not ids");
 
 #undef value
 
