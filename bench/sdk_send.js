@@ -17,8 +17,6 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const client = new WebPubSubServiceClient(endpoint,
     new AzureKeyCredential(key), "chat", {
         retryOptions: { maxRetries: 0 },
-        httpClient: undefined,
-        allowInsecureConnection: true,
     });
 
 // core-rest-pipeline's Node client takes the agent from each request
