@@ -47,12 +47,17 @@ struct ngx_http_webpubsub_rest_s {
     ngx_uint_t                      status;
     ngx_buf_t                      *out;
 
+    /* list_connections: the connections so far, as JSON array items */
     ngx_uint_t                      pages;
-    json_t                         *items;         /* list_connections */
+    ngx_uint_t                      items;
+    size_t                          list_len;
+    ngx_chain_t                    *list;
+    ngx_chain_t                   **last;
 
     unsigned                        done:1;
     unsigned                        answered:1;    /* a status line came */
     unsigned                        too_big:1;
+    unsigned                        complete:1;    /* its last buffer came */
     unsigned                        http09:1;      /* but nothing valid */
 };
 
@@ -63,14 +68,14 @@ static ngx_int_t ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_str_t *reason);
 static ngx_int_t ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
     ngx_http_webpubsub_rest_t *rest);
-static ngx_int_t ngx_http_webpubsub_rest_set_call(ngx_http_request_t *r,
+static void ngx_http_webpubsub_rest_set_call(
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
-    u_char *url, size_t len, size_t route);
+    u_char *url, size_t len);
 static void ngx_http_webpubsub_rest_start(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest);
 static ngx_int_t ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
-    ngx_http_request_t *sr, ngx_http_webpubsub_rest_t *rest,
+    ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *token);
 static ngx_int_t ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
     char *key, u_char *value, size_t len);
@@ -84,7 +89,6 @@ static ngx_int_t ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *body, const char **err);
-static void ngx_http_webpubsub_rest_free_json(void *data);
 static ngx_int_t ngx_http_webpubsub_rest_send_list(ngx_http_request_t *r,
     ngx_http_webpubsub_rest_t *rest);
 static ngx_int_t ngx_http_webpubsub_rest_forward(ngx_http_request_t *r,
@@ -327,9 +331,11 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
 static ngx_int_t
 ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
 {
+    char                           *allow;
     ngx_int_t                       rc;
     ngx_str_t                       reason;
-    ngx_uint_t                      message, allowed;
+    ngx_uint_t                      allowed;
+    ngx_http_request_t             *pr;
     ngx_http_webpubsub_ctx_t       *ctx;
     ngx_http_webpubsub_rest_t      *rest;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
@@ -338,10 +344,25 @@ ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
 
-    message = (wlcf->rest_op->body == NGX_WEBPUBSUB_REST_MESSAGE);
+    /*
+     * Only what reads may be a GET or a HEAD: a link checker, a prefetch
+     * or an <img> must not close connections or send messages.
+     */
 
-    allowed = message ? (NGX_HTTP_POST|NGX_HTTP_PUT)
-                      : (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST);
+    if (wlcf->rest_op->body == NGX_WEBPUBSUB_REST_MESSAGE) {
+        allowed = NGX_HTTP_POST|NGX_HTTP_PUT;
+        allow = "POST, PUT";
+
+    } else if (wlcf->rest_op->method[0] == 'G'
+               || wlcf->rest_op->method[0] == 'H')
+    {
+        allowed = NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST;
+        allow = "GET, HEAD, POST";
+
+    } else {
+        allowed = NGX_HTTP_POST;
+        allow = "POST";
+    }
 
     if (!(r->method & allowed)) {
         rc = ngx_http_discard_request_body(r);
@@ -349,16 +370,26 @@ ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        if (ngx_http_webpubsub_add_header(r, "Allow",
-                                          message ? "POST, PUT"
-                                                  : "GET, HEAD, POST")
-            != NGX_OK)
-        {
+        if (ngx_http_webpubsub_add_header(r, "Allow", allow) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         return ngx_http_webpubsub_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                              &not_allowed);
+    }
+
+    /*
+     * Under a background request (mirror) a waited subrequest is never
+     * made active, and the caller's connection would hang for good.
+     */
+
+    for (pr = r; pr; pr = pr->parent) {
+        if (pr->background) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "webpubsub: webpubsub_rest cannot serve a "
+                          "background subrequest (mirror)");
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     ctx = ngx_http_webpubsub_get_ctx(r);
@@ -391,25 +422,16 @@ ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
         return ngx_http_webpubsub_send_error(r, rc, &reason);
     }
 
-    if (message) {
-        rc = ngx_http_read_client_request_body(r,
-                                               ngx_http_webpubsub_rest_start);
-        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-            return rc;
-        }
+    /*
+     * The body is read even where it is not sent: discarding it would go
+     * on while the subrequest runs, with the subrequest's headers, and a
+     * body not yet in would be taken for the next request.
+     */
 
-        return NGX_DONE;
-    }
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
+    rc = ngx_http_read_client_request_body(r, ngx_http_webpubsub_rest_start);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
     }
-
-    /* as reading a body would: the call below ends the request itself */
-    r->main->count++;
-
-    ngx_http_webpubsub_rest_start(r);
 
     return NGX_DONE;
 }
@@ -530,10 +552,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
         rest->body.len = p - rest->body.data;
     }
 
-    /*
-     * One buffer holds the URL, "endpoint/path?query", and after it the
-     * path as it is, for the subrequest to be routed by.
-     */
+    /* the URL: "endpoint/path?query" */
 
     shub.data = hub.data;
     shub.len = hub.len;
@@ -541,7 +560,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     len = wlcf->endpoint->len + ngx_webpubsub_rest_path_length(op, &shub, &args)
           + 1 + ngx_webpubsub_rest_query_length(op, &args);
 
-    url = ngx_pnalloc(r->pool, 2 * len);
+    url = ngx_pnalloc(r->pool, len);
     if (url == NULL) {
         return NGX_ERROR;
     }
@@ -551,12 +570,9 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     *p++ = '?';
     p = ngx_webpubsub_rest_query(p, op, &args);
 
-    len = p - url;
+    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, p - url);
 
-    p = ngx_webpubsub_rest_path(p, op, &shub, &args, 0);
-
-    return ngx_http_webpubsub_rest_set_call(r, wlcf, rest, url, len,
-                                            p - url - len);
+    return NGX_OK;
 
 invalid:
 
@@ -624,18 +640,13 @@ ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
 }
 
 
-/*
- * The call to make: url holds the absolute URL (the token's audience) in
- * len bytes, followed by route bytes of path to route the subrequest by.
- */
+/* the call to make, from its absolute URL, the token's audience */
 
-static ngx_int_t
-ngx_http_webpubsub_rest_set_call(ngx_http_request_t *r,
-    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
-    u_char *url, size_t len, size_t route)
+static void
+ngx_http_webpubsub_rest_set_call(ngx_http_webpubsub_loc_conf_t *wlcf,
+    ngx_http_webpubsub_rest_t *rest, u_char *url, size_t len)
 {
-    u_char      *p, *q;
-    ngx_str_t   *pass;
+    u_char  *q;
 
     rest->url.data = url;
     rest->url.len = len;
@@ -654,29 +665,10 @@ ngx_http_webpubsub_rest_set_call(ngx_http_request_t *r,
     } else {
         ngx_str_null(&rest->args);
     }
-
-    pass = &wlcf->rest_pass;
-
-    rest->uri.data = ngx_pnalloc(r->pool, pass->len + 1 + route);
-    if (rest->uri.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(rest->uri.data, pass->data, pass->len);
-
-    if (pass->data[pass->len - 1] != '/') {
-        *p++ = '/';
-    }
-
-    p = ngx_cpymem(p, url + len, route);
-
-    rest->uri.len = p - rest->uri.data;
-
-    return NGX_OK;
 }
 
 
-/* the body is read, or there is none: the first call goes out */
+/* the body is in: the first call goes out */
 
 static void
 ngx_http_webpubsub_rest_start(ngx_http_request_t *r)
@@ -698,11 +690,29 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest)
 {
     ngx_str_t                     token;
-    ngx_buf_t                    *b;
+    ngx_uint_t                    i;
     ngx_chain_t                  *cl;
     ngx_http_request_t           *sr;
+    ngx_http_headers_in_t         headers;
+    ngx_http_request_body_t      *rb;
     ngx_webpubsub_claims_t        claims;
+    ngx_http_variable_value_t    *variables;
+    ngx_http_core_main_conf_t    *cmcf;
     ngx_http_post_subrequest_t   *ps;
+
+    static struct {
+        ngx_str_t                 name;
+        ngx_uint_t                method;
+    } methods[] = {
+        { ngx_string("GET"), NGX_HTTP_GET },
+        { ngx_string("HEAD"), NGX_HTTP_HEAD },
+        { ngx_string("POST"), NGX_HTTP_POST },
+        { ngx_string("PUT"), NGX_HTTP_PUT },
+        { ngx_string("DELETE"), NGX_HTTP_DELETE },
+        { ngx_null_string, 0 }
+    };
+
+    /* all that can fail first: a subrequest, once made, will run */
 
     ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
 
@@ -715,6 +725,77 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    if (ngx_http_webpubsub_rest_set_headers(r, &headers, rest, &token)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rb = NULL;
+
+    switch (rest->op->body) {
+
+    case NGX_WEBPUBSUB_REST_MESSAGE:
+        /*
+         * The caller's body, shared: proxy sends copies of its buffer
+         * structs, so that the buffers stay as they are for a retry.
+         */
+
+        rb = r->request_body;
+        headers.content_length_n = 0;
+
+        for (cl = rb ? rb->bufs : NULL; cl; cl = cl->next) {
+            headers.content_length_n += ngx_buf_size(cl->buf);
+        }
+
+        break;
+
+    case NGX_WEBPUBSUB_REST_GROUPS:
+        rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+        if (rb == NULL) {
+            return NGX_ERROR;
+        }
+
+        rb->bufs = ngx_alloc_chain_link(r->pool);
+        if (rb->bufs == NULL) {
+            return NGX_ERROR;
+        }
+
+        rb->bufs->buf = ngx_calloc_buf(r->pool);
+        if (rb->bufs->buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        rb->bufs->next = NULL;
+        rb->bufs->buf->pos = rest->body.data;
+        rb->bufs->buf->last = rest->body.data + rest->body.len;
+        rb->bufs->buf->memory = 1;
+        rb->bufs->buf->last_buf = 1;
+
+        headers.content_length_n = rest->body.len;
+        break;
+
+    case NGX_WEBPUBSUB_REST_EMPTY:
+        headers.content_length_n = 0;
+        break;
+
+    default: /* NGX_WEBPUBSUB_REST_NONE */
+        headers.content_length_n = -1;
+    }
+
+    /*
+     * The subrequest's own variables: a value the caller's request has
+     * cached ($http_cookie, say) must not be found there.
+     */
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    variables = ngx_pcalloc(r->pool, cmcf->variables.nelts
+                                     * sizeof(ngx_http_variable_value_t));
+    if (variables == NULL) {
+        return NGX_ERROR;
+    }
+
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     if (ps == NULL) {
         return NGX_ERROR;
@@ -723,7 +804,13 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     ps->handler = ngx_http_webpubsub_rest_done;
     ps->data = rest;
 
-    if (ngx_http_subrequest(r, &rest->uri, &rest->args, &sr, ps,
+    /*
+     * Routed by the configured URI alone, never by names a caller chose,
+     * which a regex location could match; proxy_pass without a URI sends
+     * the unparsed URI, the SDK's path and query, as it is.
+     */
+
+    if (ngx_http_subrequest(r, &wlcf->rest_pass, &rest->args, &sr, ps,
                             NGX_HTTP_SUBREQUEST_IN_MEMORY
                             |NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
@@ -733,94 +820,26 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
 
     rest->sr = sr;
     rest->done = 0;
+    rest->complete = 0;
     rest->too_big = 0;
     rest->out = NULL;
 
     sr->method_name.data = (u_char *) rest->op->method;
     sr->method_name.len = ngx_strlen(rest->op->method);
 
-    switch (sr->method_name.data[0]) {
-    case 'P':
-        sr->method = (sr->method_name.len == 4) ? NGX_HTTP_POST
-                                                : NGX_HTTP_PUT;
-        break;
-    case 'D':
-        sr->method = NGX_HTTP_DELETE;
-        break;
-    case 'H':
-        sr->method = NGX_HTTP_HEAD;
-        break;
-    default:
-        sr->method = NGX_HTTP_GET;
+    for (i = 0; methods[i].name.len; i++) {
+        if (ngx_strcmp(methods[i].name.data, rest->op->method) == 0) {
+            sr->method = methods[i].method;
+            break;
+        }
     }
-
-    /*
-     * proxy_pass without a URI sends the unparsed URI as it is: the SDK's
-     * own percent-encoding, which nginx's escaping of sr->uri would not
-     * reproduce for "/" and other reserved characters in names.
-     */
 
     sr->unparsed_uri = rest->unparsed;
     sr->valid_unparsed_uri = 1;
-
-    if (ngx_http_webpubsub_rest_set_headers(r, sr, rest, &token) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    switch (rest->op->body) {
-
-    case NGX_WEBPUBSUB_REST_MESSAGE:
-        /* the caller's body, shared with the subrequest */
-        sr->headers_in.content_length_n = 0;
-
-        if (r->request_body) {
-            for (cl = r->request_body->bufs; cl; cl = cl->next) {
-                sr->headers_in.content_length_n += ngx_buf_size(cl->buf);
-            }
-        }
-
-        break;
-
-    case NGX_WEBPUBSUB_REST_GROUPS:
-        sr->request_body = ngx_pcalloc(r->pool,
-                                       sizeof(ngx_http_request_body_t));
-        if (sr->request_body == NULL) {
-            return NGX_ERROR;
-        }
-
-        b = ngx_calloc_buf(r->pool);
-        if (b == NULL) {
-            return NGX_ERROR;
-        }
-
-        b->pos = rest->body.data;
-        b->last = rest->body.data + rest->body.len;
-        b->start = b->pos;
-        b->end = b->last;
-        b->memory = 1;
-        b->last_buf = 1;
-
-        cl = ngx_alloc_chain_link(r->pool);
-        if (cl == NULL) {
-            return NGX_ERROR;
-        }
-
-        cl->buf = b;
-        cl->next = NULL;
-
-        sr->request_body->bufs = cl;
-        sr->headers_in.content_length_n = rest->body.len;
-        break;
-
-    case NGX_WEBPUBSUB_REST_EMPTY:
-        sr->request_body = NULL;
-        sr->headers_in.content_length_n = 0;
-        break;
-
-    default:
-        sr->request_body = NULL;
-        sr->headers_in.content_length_n = -1;
-    }
+    sr->headers_in = headers;
+    sr->request_body = rb;
+    sr->discard_body = 0;
+    sr->variables = variables;
 
     r->write_event_handler = ngx_http_webpubsub_rest_resume;
 
@@ -835,19 +854,19 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
-    ngx_http_request_t *sr, ngx_http_webpubsub_rest_t *rest,
+    ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *token)
 {
     u_char      *p;
     size_t       len;
     ngx_list_t  *h;
 
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    ngx_memzero(headers, sizeof(ngx_http_headers_in_t));
 
-    sr->headers_in.content_length_n = -1;
-    sr->headers_in.keep_alive_n = -1;
+    headers->content_length_n = -1;
+    headers->keep_alive_n = -1;
 
-    h = &sr->headers_in.headers;
+    h = &headers->headers;
 
     if (ngx_list_init(h, r->pool, 4, sizeof(ngx_table_elt_t)) != NGX_OK) {
         return NGX_ERROR;
@@ -951,6 +970,20 @@ ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
 {
     ngx_http_webpubsub_rest_t  *rest = data;
 
+    if (rc == NGX_ERROR && !sr->connection->error) {
+        /* the caller is still there: it gets a 502, not a dropped line */
+        rc = NGX_OK;
+
+        if (!rest->done && rest->sr == sr) {
+            rest->done = 1;
+            rest->rc = NGX_ERROR;
+            rest->answered = sr->header_sent;
+            rest->status = sr->headers_out.status;
+        }
+
+        return rc;
+    }
+
     if (rest->done || rest->sr != sr || rc == NGX_AGAIN) {
         return rc;
     }
@@ -963,10 +996,6 @@ ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
     rest->status = sr->headers_out.status;
     rest->http09 = (sr->http_version == NGX_HTTP_VERSION_9
                     && sr->parent->http_version != NGX_HTTP_VERSION_9);
-
-    if (rc == NGX_ERROR && !sr->connection->error) {
-        return NGX_OK;
-    }
 
     return rc;
 }
@@ -1000,6 +1029,13 @@ ngx_http_webpubsub_rest_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     for (cl = in; cl; cl = cl->next) {
         b = cl->buf;
         size = ngx_buf_size(b);
+
+        if ((b->last_in_chain || b->last_buf) && !rest->done
+            && rest->sr == r)
+        {
+            /* upstream sends it only once the whole answer is in */
+            rest->complete = 1;
+        }
 
         if (size == 0 || rest->done || rest->sr != r || rest->too_big) {
             /* an error page after a failure, or more than fits */
@@ -1143,6 +1179,7 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
     }
 
     if (rest->rc == NGX_ERROR
+        || (sr->upstream && !rest->complete)
         || (sr->method != NGX_HTTP_HEAD
             && sr->headers_out.content_length_n >= 0
             && (off_t) body.len != sr->headers_out.content_length_n))
@@ -1197,7 +1234,8 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
 /*
  * One page of list_connections: its connections join the list, and its
  * nextLink, if any, is followed with the next subrequest, as the SDK's
- * iterator follows it.
+ * iterator follows it.  A page is kept only as the JSON text of its items,
+ * so that a long list costs about its own size in memory.
  */
 
 static ngx_int_t
@@ -1205,13 +1243,14 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *body, const char **err)
 {
-    u_char              *url, *p, *path, *end;
-    size_t               len, n;
-    json_t              *root, *value, *link;
-    ngx_int_t            rc;
-    ngx_uint_t           i;
-    json_error_t         jerr;
-    ngx_pool_cleanup_t  *cln;
+    char          *text;
+    u_char        *url, *p;
+    size_t         len, n;
+    json_t        *root, *value, *link;
+    ngx_buf_t     *b;
+    ngx_uint_t     i;
+    ngx_chain_t   *cl;
+    json_error_t   jerr;
 
     root = json_loadb((char *) body->data, body->len, JSON_REJECT_DUPLICATES,
                       &jerr);
@@ -1237,29 +1276,51 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
         }
     }
 
-    if (rest->items == NULL) {
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
+    *err = "out of memory";
+
+    if (json_array_size(value)) {
+        text = json_dumps(value, JSON_COMPACT);
+        if (text == NULL) {
             json_decref(root);
-            *err = "out of memory";
             return NGX_ERROR;
         }
 
-        rest->items = json_array();
-        if (rest->items == NULL) {
+        /* "[a,b]" joins the list as ",a,b", or "a,b" as its start */
+
+        len = ngx_strlen(text) - 2 + (rest->items ? 1 : 0);
+
+        b = ngx_create_temp_buf(r->pool, len);
+        cl = ngx_alloc_chain_link(r->pool);
+
+        if (b == NULL || cl == NULL) {
+            ngx_free(text);
             json_decref(root);
-            *err = "out of memory";
             return NGX_ERROR;
         }
 
-        cln->handler = ngx_http_webpubsub_rest_free_json;
-        cln->data = rest->items;
+        if (rest->items) {
+            *b->last++ = ',';
+        }
+
+        b->last = ngx_cpymem(b->last, text + 1, ngx_strlen(text) - 2);
+        ngx_free(text);
+
+        cl->buf = b;
+        cl->next = NULL;
+
+        if (rest->list == NULL) {
+            rest->last = &rest->list;
+        }
+
+        *rest->last = cl;
+        rest->last = &cl->next;
+        rest->list_len += len;
+        rest->items += json_array_size(value);
     }
 
-    if (json_array_extend(rest->items, value) != 0) {
-        json_decref(root);
-        *err = "out of memory";
-        return NGX_ERROR;
+    if (rest->out) {
+        ngx_pfree(r->pool, rest->out->start);
+        rest->out = NULL;
     }
 
     rest->pages++;
@@ -1277,18 +1338,16 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
 
     len = json_string_length(link);
 
-    /* the URL, then the path to route by, of at most as many bytes */
-
-    url = ngx_pnalloc(r->pool, 2 * (NGX_WEBPUBSUB_ENDPOINT_MAX + len));
+    url = ngx_pnalloc(r->pool, NGX_WEBPUBSUB_ENDPOINT_MAX + len);
     if (url == NULL) {
         json_decref(root);
-        *err = "out of memory";
         return NGX_ERROR;
     }
 
-    *err = ngx_webpubsub_rest_next_link(wlcf->endpoint,
-                                        (u_char *) json_string_value(link),
-                                        len, url, &n);
+    p = (u_char *) json_string_value(link);
+
+    *err = ngx_webpubsub_rest_next_link(wlcf->endpoint, p, len, url, &n);
+
     json_decref(root);
 
     if (*err != NULL) {
@@ -1296,33 +1355,10 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    /* route by the path under the endpoint, decoded as a request's is */
-
-    end = ngx_strlchr(url, url + n, '?');
-    if (end == NULL) {
-        end = url + n;
-    }
-
-    path = url + wlcf->endpoint->path_start + 1;
-
-    if ((size_t) (end - url) >= wlcf->endpoint->len
-        && ngx_strncasecmp(url, wlcf->endpoint->buf, wlcf->endpoint->len) == 0)
-    {
-        path = url + wlcf->endpoint->len;
-    }
-
-    p = url + n;
-    ngx_unescape_uri(&p, &path, end - path, NGX_UNESCAPE_URI);
-
-    rc = ngx_http_webpubsub_rest_set_call(r, wlcf, rest, url, n,
-                                          p - (url + n));
-    if (rc != NGX_OK) {
-        *err = "out of memory";
-        return NGX_ERROR;
-    }
+    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, n);
 
     if (ngx_http_webpubsub_rest_call(r, wlcf, rest) != NGX_OK) {
-        *err = "out of memory";
+        *err = "the next page's subrequest could not be made";
         return NGX_ERROR;
     }
 
@@ -1330,46 +1366,63 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
 }
 
 
-static void
-ngx_http_webpubsub_rest_free_json(void *data)
-{
-    json_decref(data);
-}
-
-
 static ngx_int_t
 ngx_http_webpubsub_rest_send_list(ngx_http_request_t *r,
     ngx_http_webpubsub_rest_t *rest)
 {
-    char    *s;
-    u_char  *json;
-    size_t   len;
-    json_t  *root;
+    ngx_int_t     rc;
+    ngx_buf_t    *head, *tail;
+    ngx_chain_t   out[2];
 
-    root = json_pack("{sO}", "value", rest->items);
-    if (root == NULL) {
+    static u_char  open[] = "{\"value\":[";
+    static u_char  close[] = "]}";
+
+    head = ngx_calloc_buf(r->pool);
+    tail = ngx_calloc_buf(r->pool);
+
+    if (head == NULL || tail == NULL
+        || ngx_http_webpubsub_add_header(r, "Cache-Control", "no-store")
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    s = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
+    head->pos = open;
+    head->last = open + sizeof(open) - 1;
+    head->memory = 1;
 
-    if (s == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    tail->pos = close;
+    tail->last = close + sizeof(close) - 1;
+    tail->memory = 1;
+    tail->last_buf = (r == r->main) ? 1 : 0;
+    tail->last_in_chain = 1;
+
+    out[0].buf = head;
+    out[0].next = rest->list;
+
+    if (rest->list) {
+        *rest->last = &out[1];
+
+    } else {
+        out[0].next = &out[1];
     }
 
-    len = ngx_strlen(s);
+    out[1].buf = tail;
+    out[1].next = NULL;
 
-    json = ngx_pnalloc(r->pool, len);
-    if (json == NULL) {
-        free(s);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    r->headers_out.status = NGX_HTTP_OK;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = sizeof(open) - 1 + rest->list_len
+                                      + sizeof(close) - 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
     }
 
-    ngx_memcpy(json, s, len);
-    free(s);
-
-    return ngx_http_webpubsub_send_json(r, NGX_HTTP_OK, json, len);
+    return ngx_http_output_filter(r, out);
 }
 
 
@@ -1423,6 +1476,14 @@ ngx_http_webpubsub_rest_forward(ngx_http_request_t *r,
 #endif
             }
         }
+    }
+
+    /* answers about connections, or a client token: never for a cache */
+
+    if (ngx_http_webpubsub_add_header(r, "Cache-Control", "no-store")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     r->headers_out.status = status;

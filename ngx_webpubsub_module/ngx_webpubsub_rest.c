@@ -265,6 +265,14 @@ ngx_webpubsub_rest_int(const unsigned char *v, size_t len, int64_t min,
     size_t   i;
     int64_t  value;
 
+    /* leading zeros do not count against the 18 digits that fit */
+    for (i = 0; len > 1 && v[i] == '0' && i < len - 1; i++) {
+        /* void */
+    }
+
+    v += i;
+    len -= i;
+
     if (len == 0 || len > 18) {
         return 0;
     }

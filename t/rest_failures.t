@@ -110,8 +110,8 @@ http {
 EOF
 
 $t->run();
-# 31 for the service's failures, 4 for each of the 12 bad requests, 2 more
-$t->plan(31 + 4 * 12 + 2);
+# 31 for the service's failures, 4 for each of the 14 bad requests, 2 more
+$t->plan(31 + 4 * 14 + 2);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -269,13 +269,17 @@ my @bad = (
     [ 'ttl -1', 400, sub { send_text('/rest/send_to_all?ttl=-1') } ],
     [ 'ttl abc', 400, sub { send_text('/rest/send_to_all?ttl=abc') } ],
     [ 'an unknown permission', 400,
-      sub { $t->get('/rest/grant_permission?connection=c1&permission=readAll') } ],
+      sub { $t->request('POST',
+                '/rest/grant_permission?connection=c1&permission=readAll') } ],
     [ 'a form body', 415,
       sub { send_text('/rest/send_to_all', 'a=b',
                 type => 'application/x-www-form-urlencoded') } ],
     [ 'a send without Content-Type', 415,
       sub { raw_post('/rest/send_to_all', 'hello') } ],
     [ 'a send with GET', 405, sub { $t->get('/rest/send_to_all') } ],
+    [ 'a permission grant with GET', 405,
+      sub { $t->get('/rest/grant_permission?connection=c1&permission=sendToGroup') } ],
+    [ 'a send with DELETE', 405, sub { $t->request('DELETE', '/rest/send_to_all') } ],
 );
 
 for my $case (@bad) {

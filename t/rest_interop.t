@@ -220,7 +220,7 @@ my @cases = (
                   group => ['g 1', 'g/2'], ttl_minutes => 1440, protocol => 'socketio' } },
     { op => 'add_connections_to_groups', tag => 'three awkward groups',
       params => { group => ['g 1', "\x{e9}", 'x"y'], filter => "userId eq 'vic''s'" } },
-    { op => 'grant_permission', tag => 'called with POST', method => 'POST',
+    { op => 'check_permission', tag => 'called with POST', method => 'POST',
       params => { connection => 'c 1', permission => 'sendToGroup', target => 'g 1' } },
     { op => 'send_to_all', tag => 'hub from a variable', vhub => 'Hub_2`,.[x]',
       body_text($HI), params => { ttl => 5 } },
@@ -350,7 +350,9 @@ sub oracle_case {
 sub call_nginx {
     my ($c) = @_;
     my $send = defined $c->{body};
-    my $method = $c->{method} // ($send ? 'POST' : 'GET');
+    # what only reads is called with GET; what changes something, POST
+    my $reads = $c->{op} =~ /^(list_connections|.*_exists|check_permission|health)\z/;
+    my $method = $c->{method} // ($send || !$reads ? 'POST' : 'GET');
     my $path = ($c->{vhub} ? '/vhub/' : '/rest/') . $c->{op} . caller_query($c);
     my %headers = %CALLER_HEADERS;
     $headers{'Content-Type'} = $c->{caller_type} // $c->{type} if $send;

@@ -840,6 +840,8 @@ test_rest_values(void)
     check(value(TTL, "301") != NULL && value(TTL, "-1") != NULL
           && value(TTL, "1.5") != NULL && value(TTL, "") != NULL
           && value(TTL, "99999999999999999999") != NULL, "bad ttls");
+    check(value(TTL, "0000000000000000000000300") == NULL
+          && value(TTL, "00") == NULL, "leading zeros");
     check(value(MAX_PAGE_SIZE, "200") == NULL
           && value(MAX_PAGE_SIZE, "201") != NULL
           && value(MAX_PAGE_SIZE, "0") != NULL, "max_page_size bounds");
