@@ -14,6 +14,9 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
+use IO::Select;
+use IO::Socket::INET;
+use Time::HiRes qw(time);
 use JSON::PP;
 use WebPubSub::Nginx;
 use RestRecorder;
@@ -110,8 +113,9 @@ http {
 EOF
 
 $t->run();
-# 31 for the service's failures, 4 for each of the 14 bad requests, 2 more
-$t->plan(31 + 4 * 14 + 2);
+# 31 for the service's failures, 4 for each of the 14 bad requests, 2 more,
+# 4 for a late body
+$t->plan(31 + 4 * 14 + 2 + 4);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -298,5 +302,52 @@ is($r->{status}, 202, 'a group of 1024 bytes: accepted');
 my @sent = $rec->entries($n);
 ok(@sent == 1 && $sent[0]{url} =~ m{/groups/$g1024/:send\?}
     && $sent[0]{auth}{ok}, 'a group of 1024 bytes: sent');
+
+# A body that comes after the headers, on an operation that sends none, is
+# read before the call goes out: it was once discarded while the
+# subrequest ran, with the subrequest's headers, which crashed the worker
+# or let the body be parsed as a request of its own.
+{
+    my $smuggled = "GET /rest/connection_exists?connection=live-smuggled"
+        . " HTTP/1.1\r\nHost: x\r\n\r\n";
+    my $before = $rec->arrived;
+    my $logged = $rec->count;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $t->port(0),
+        Timeout => 5) or die "connect: $!";
+    $s->autoflush(1);
+    print $s "POST /rest/list_connections?group=g1 HTTP/1.1\r\nHost: x\r\n"
+        . "Content-Length: " . length($smuggled) . "\r\n\r\n";
+
+    # the call must wait for the body: nothing reaches the service yet
+    my $early = 0;
+    my $until = time() + 0.5;
+    while (time() < $until) {
+        if ($rec->arrived > $before) { $early = 1; last }
+        select(undef, undef, undef, 0.02);
+    }
+    ok(!$early, 'late body: the call waits for it');
+
+    print $s $smuggled;
+
+    # every response on the connection, until it is idle for a second
+    my $got = '';
+    my $sel = IO::Select->new($s);
+    my $deadline = time() + 10;
+    while (time() < $deadline && $sel->can_read(1)) {
+        my $n = sysread($s, my $buf, 65536);
+        last unless $n;
+        $got .= $buf;
+    }
+    close $s;
+
+    my @status = $got =~ m{^HTTP/1\.1 (\d+)}mg;
+    is_deeply(\@status, [200], 'late body: one answer, the list');
+    my @calls = $rec->entries($logged);
+    ok(@calls && !grep({ $_->{url} !~ m{/groups/g1/connections} } @calls),
+        'late body: only the list\'s pages went to the service');
+    ok(!grep({ $_->{url} =~ /smuggled/ } @calls),
+        'late body: the body was not taken for a request');
+}
 
 $t->done();

@@ -97,6 +97,14 @@ sub control {
     return 1;
 }
 
+# requests whose headers reached the recorder, answered or not
+sub arrived {
+    my ($self) = @_;
+    my $r = HTTP::Tiny->new(timeout => 5)->get("$self->{origin}/__control");
+    die "recorder control failed: $r->{status}\n" unless $r->{status} == 200;
+    return $JSON->decode($r->{content})->{arrived};
+}
+
 # New lines are parsed once and kept: JSON::PP is slow.
 sub _read {
     my ($self) = @_;
