@@ -17,6 +17,8 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const client = new WebPubSubServiceClient(endpoint,
     new AzureKeyCredential(key), "chat", {
         retryOptions: { maxRetries: 0 },
+        // the stand-in is plain http on loopback
+        allowInsecureConnection: true,
     });
 
 // core-rest-pipeline's Node client takes the agent from each request
