@@ -540,21 +540,13 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
-    if (conf->endpoint == NULL && conf->keys != NULL) {
-        missing = "an access key but no webpubsub_endpoint on the same level";
+    missing = ngx_http_webpubsub_service_missing(conf);
 
-    } else if (conf->endpoint == NULL) {
-        missing = "no webpubsub_endpoint or webpubsub_connection_string "
-                  "configured";
-
-    } else if (conf->keys == NULL) {
-        missing = "an endpoint but no webpubsub_access_key or "
-                  "webpubsub_access_key_file on the same level";
-
-    } else if (conf->hub == NULL) {
+    if (missing == NULL && conf->hub == NULL) {
         missing = "no webpubsub_hub configured";
+    }
 
-    } else {
+    if (missing == NULL) {
         return NGX_CONF_OK;
     }
 
@@ -563,6 +555,29 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                   missing, conf->token_file, conf->token_line);
 
     return NGX_CONF_ERROR;
+}
+
+
+/* what a level lacks to call the service, or NULL */
+
+const char *
+ngx_http_webpubsub_service_missing(ngx_http_webpubsub_loc_conf_t *conf)
+{
+    if (conf->endpoint == NULL && conf->keys != NULL) {
+        return "an access key but no webpubsub_endpoint on the same level";
+    }
+
+    if (conf->endpoint == NULL) {
+        return "no webpubsub_endpoint or webpubsub_connection_string "
+               "configured";
+    }
+
+    if (conf->keys == NULL) {
+        return "an endpoint but no webpubsub_access_key or "
+               "webpubsub_access_key_file on the same level";
+    }
+
+    return NULL;
 }
 
 

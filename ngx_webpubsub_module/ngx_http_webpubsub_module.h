@@ -56,11 +56,12 @@ typedef struct {
                                                   what is checked */
 
     /* REST through subrequests */
-    ngx_str_t                  rest_pass;
-    const ngx_webpubsub_rest_op_t  *rest_op;
-    ngx_array_t               *rest_params;
+    ngx_str_t                  rest_pass;      /* the subrequests' URI */
+    ngx_array_t               *rest_params;    /* name=value, compiled */
     u_char                    *rest_file;
     ngx_uint_t                 rest_line;
+    const ngx_webpubsub_rest_op_t
+                              *rest_op;        /* NULL: no webpubsub_rest */
 } ngx_http_webpubsub_loc_conf_t;
 
 
@@ -99,6 +100,8 @@ typedef struct {
 ngx_http_webpubsub_ctx_t *ngx_http_webpubsub_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_webpubsub_variable(ngx_http_variable_value_t *v,
     ngx_str_t *value);
+const char *ngx_http_webpubsub_service_missing(
+    ngx_http_webpubsub_loc_conf_t *conf);
 ngx_int_t ngx_http_webpubsub_sign(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_webpubsub_claims_t *claims,
     ngx_str_t *jwt);

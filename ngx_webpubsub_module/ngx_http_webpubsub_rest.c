@@ -300,23 +300,17 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     if (conf->rest_pass.len == 0) {
         missing = "no webpubsub_rest_pass configured";
 
-    } else if (conf->endpoint == NULL && conf->keys != NULL) {
-        missing = "an access key but no webpubsub_endpoint on the same level";
+    } else {
+        missing = ngx_http_webpubsub_service_missing(conf);
+    }
 
-    } else if (conf->endpoint == NULL) {
-        missing = "no webpubsub_endpoint or webpubsub_connection_string "
-                  "configured";
-
-    } else if (conf->keys == NULL) {
-        missing = "an endpoint but no webpubsub_access_key or "
-                  "webpubsub_access_key_file on the same level";
-
-    } else if (conf->hub == NULL
-               && ngx_strcmp(conf->rest_op->path, "api/health") != 0)
+    if (missing == NULL && conf->hub == NULL
+        && ngx_strstr(conf->rest_op->path, "{hub}") != NULL)
     {
         missing = "no webpubsub_hub configured";
+    }
 
-    } else {
+    if (missing == NULL) {
         return NGX_CONF_OK;
     }
 
