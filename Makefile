@@ -82,6 +82,7 @@ test-valgrind: deps build
 	$(PROVE)
 
 run: build
+	tools/deps.sh run
 	RUN_PORT=$(RUN_PORT) tools/run.sh $(MODULE)
 
 clean:

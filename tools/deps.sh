@@ -1,17 +1,22 @@
 #!/bin/sh
-# Installs what building and testing the module needs, only where it is
-# missing: Debian packages, then the npm oracles from t/package-lock.json.
-# Usage: tools/deps.sh [build|test]
+# Installs what building, running the demo and testing need, only where it
+# is missing: Debian packages, then the npm packages locked in
+# demo/package-lock.json (the demo) and t/package-lock.json (the tests).
+# Usage: tools/deps.sh [build|run|test]
 set -eu
 
 need=${1:-test}
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="nginx nginx-dev libjansson-dev libssl-dev gcc make perl"
-if [ "$need" = test ]; then
-    pkgs="$pkgs valgrind"
+if [ "$need" != build ]; then
+    pkgs="$pkgs curl"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+fi
+if [ "$need" = test ]; then
+    # the browser test drives Debian's Chromium
+    pkgs="$pkgs valgrind chromium fonts-dejavu-core"
 fi
 
 missing=
@@ -38,12 +43,21 @@ if [ -n "$missing" ] && command -v systemctl >/dev/null 2>&1; then
     systemctl stop nginx >/dev/null 2>&1 || true
 fi
 
-if [ "$need" = test ]; then
-    cd "$top/t"
+# npm ci in a folder, unless its lock file is what is installed there
+npm_ci() {
+    cd "$top/$1"
     if [ ! -f node_modules/.package-lock.json ] \
        || ! cmp -s package-lock.json node_modules/.lock-installed 2>/dev/null
     then
         npm ci --no-audit --no-fund --loglevel=error
         cp package-lock.json node_modules/.lock-installed
     fi
+}
+
+if [ "$need" != build ]; then
+    npm_ci demo
+fi
+
+if [ "$need" = test ]; then
+    npm_ci t
 fi
