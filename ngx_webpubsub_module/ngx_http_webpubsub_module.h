@@ -58,6 +58,7 @@ typedef struct {
     /* REST through subrequests */
     ngx_str_t                  rest_pass;      /* the subrequests' URI */
     ngx_array_t               *rest_params;    /* name=value, compiled */
+    void                      *rest_cache;     /* the last token */
     u_char                    *rest_file;
     ngx_uint_t                 rest_line;
     const ngx_webpubsub_rest_op_t

@@ -23,6 +23,24 @@
 /* pages of list_connections followed for one call */
 #define NGX_HTTP_WEBPUBSUB_REST_PAGES_MAX  1000
 
+/* a token is signed again for the same URL after this many seconds */
+#define NGX_HTTP_WEBPUBSUB_REST_TOKEN_REUSE  30
+
+
+/*
+ * The last token of a location and its URL, per worker: the same call
+ * made again (a send to the same group, say) reuses it rather than
+ * computing an HMAC, while it has at least half its life left.
+ */
+
+typedef struct {
+    time_t                     iat;
+    size_t                     url_len;
+    size_t                     token_len;
+    u_char                     url[1024];
+    u_char                     token[2048];
+} ngx_http_webpubsub_rest_cache_t;
+
 
 typedef struct {
     ngx_int_t                  param;
@@ -74,6 +92,9 @@ static void ngx_http_webpubsub_rest_set_call(
 static void ngx_http_webpubsub_rest_start(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *token);
 static ngx_int_t ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
     ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *token);
@@ -236,6 +257,12 @@ ngx_http_webpubsub_rest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "\"webpubsub_rest\" directive: operation \"%V\" "
                            "needs parameter \"%s\"",
                            &value[1], ngx_webpubsub_rest_param_name(param));
+        return NGX_CONF_ERROR;
+    }
+
+    wlcf->rest_cache = ngx_pcalloc(cf->pool,
+                                   sizeof(ngx_http_webpubsub_rest_cache_t));
+    if (wlcf->rest_cache == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -689,7 +716,6 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     ngx_http_request_t           *sr;
     ngx_http_headers_in_t         headers;
     ngx_http_request_body_t      *rb;
-    ngx_webpubsub_claims_t        claims;
     ngx_http_variable_value_t    *variables;
     ngx_http_core_main_conf_t    *cmcf;
     ngx_http_post_subrequest_t   *ps;
@@ -708,14 +734,7 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
 
     /* all that can fail first: a subrequest, once made, will run */
 
-    ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
-
-    claims.aud.data = rest->url.data;
-    claims.aud.len = rest->url.len;
-    claims.iat = ngx_time();
-    claims.exp = claims.iat + NGX_HTTP_WEBPUBSUB_REST_TOKEN_TTL;
-
-    if (ngx_http_webpubsub_sign(r, wlcf, &claims, &token) != NGX_OK) {
+    if (ngx_http_webpubsub_rest_token(r, wlcf, rest, &token) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -836,6 +855,61 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     sr->variables = variables;
 
     r->write_event_handler = ngx_http_webpubsub_rest_resume;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *token)
+{
+    time_t                            now;
+    ngx_webpubsub_claims_t            claims;
+    ngx_http_webpubsub_rest_cache_t  *cache;
+
+    cache = wlcf->rest_cache;
+    now = ngx_time();
+
+    if (cache->url_len == rest->url.len
+        && now >= cache->iat
+        && now - cache->iat < NGX_HTTP_WEBPUBSUB_REST_TOKEN_REUSE
+        && ngx_memcmp(cache->url, rest->url.data, rest->url.len) == 0)
+    {
+        /* a copy: the cache may change before the subrequest runs */
+
+        token->data = ngx_pnalloc(r->pool, cache->token_len);
+        if (token->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        token->len = cache->token_len;
+        ngx_memcpy(token->data, cache->token, token->len);
+
+        return NGX_OK;
+    }
+
+    ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
+
+    claims.aud.data = rest->url.data;
+    claims.aud.len = rest->url.len;
+    claims.iat = now;
+    claims.exp = now + NGX_HTTP_WEBPUBSUB_REST_TOKEN_TTL;
+
+    if (ngx_http_webpubsub_sign(r, wlcf, &claims, token) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (rest->url.len <= sizeof(cache->url)
+        && token->len <= sizeof(cache->token))
+    {
+        cache->iat = now;
+        cache->url_len = rest->url.len;
+        cache->token_len = token->len;
+        ngx_memcpy(cache->url, rest->url.data, rest->url.len);
+        ngx_memcpy(cache->token, token->data, token->len);
+    }
 
     return NGX_OK;
 }

@@ -114,8 +114,8 @@ EOF
 
 $t->run();
 # 31 for the service's failures, 4 for each of the 14 bad requests, 2 more,
-# 4 for a late body
-$t->plan(31 + 4 * 14 + 2 + 4);
+# 4 for a late body, 3 for the token reuse
+$t->plan(31 + 4 * 14 + 2 + 4 + 3);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -348,6 +348,21 @@ ok(@sent == 1 && $sent[0]{url} =~ m{/groups/$g1024/:send\?}
         'late body: only the list\'s pages went to the service');
     ok(!grep({ $_->{url} =~ /smuggled/ } @calls),
         'late body: the body was not taken for a request');
+}
+
+# The same call again reuses its token (no second HMAC), another call gets
+# its own; the service accepts both.
+{
+    my $from = $rec->count;
+    send_text('/rest/send_to_user?user=same');
+    send_text('/rest/send_to_user?user=same');
+    send_text('/rest/send_to_user?user=other');
+    my @e = $rec->entries($from);
+    my @auth = map { $_->{headers}{authorization} // '' } @e;
+    is($auth[0], $auth[1], 'token reuse: the same call, the same token');
+    isnt($auth[0], $auth[2], 'token reuse: another URL, another token');
+    ok(@e == 3 && !grep({ !$_->{auth}{ok} } @e),
+        'token reuse: the service accepts all three');
 }
 
 $t->done();
