@@ -14,7 +14,7 @@ SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 PROVE      = prove -j2 -r t/
 RUN_PORT  ?= 8080
 
-.PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench clean
+.PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench fuzz fuzz-build clean
 
 all: build
 
@@ -73,6 +73,30 @@ bench: build $(BUILD)/token_cost
 	bench/negotiate.sh 5 3
 	bench/gateway.sh 5 3
 	bench/rest.sh 5 3
+
+# libFuzzer targets of the protocol core (Debian clang), each run for
+# FUZZ_SECONDS on its committed seeds (fuzz/corpus/NAME) plus what earlier
+# runs found (build/fuzz/NAME); a crash leaves its input in build/fuzz/
+FUZZERS       = connection_string webhook builders
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined -Ingx_webpubsub_module
+
+fuzz-build:
+	tools/deps.sh fuzz
+	mkdir -p $(BUILD)/fuzz
+	for f in $(FUZZERS); do \
+	    clang $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/fuzz_$$f fuzz/fuzz_$$f.c \
+	        $(CORE) -lcrypto -ljansson || exit 1; \
+	done
+
+fuzz: fuzz-build
+	for f in $(FUZZERS); do \
+	    mkdir -p $(BUILD)/fuzz/$$f; \
+	    $(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$f- \
+	        $(BUILD)/fuzz/$$f fuzz/corpus/$$f || exit 1; \
+	done
 
 # nginx under valgrind memcheck (one process); nginx's own exit-time
 # allocations are not errors, so leak kinds do not count

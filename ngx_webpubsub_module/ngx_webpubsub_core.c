@@ -408,8 +408,21 @@ ngx_webpubsub_parse_endpoint(const unsigned char *url, size_t len,
 
     scheme_len = ep->secure ? sizeof("https://") - 1 : sizeof("http://") - 1;
 
-    /* scheme, host, ":65535", path, and the "/" that may be added */
-    need = scheme_len + (host_end - host) + 6 + (end - auth_end) + 1;
+    /*
+     * What will be written, exactly, so that a normalised endpoint always
+     * parses again: scheme, host, ":port", path, and a final "/".
+     */
+
+    need = scheme_len + (host_end - host) + (end - auth_end);
+
+    if (portn) {
+        need += 1 + (portn >= 10000 ? 5 : portn >= 1000 ? 4
+                     : portn >= 100 ? 3 : portn >= 10 ? 2 : 1);
+    }
+
+    if (end == auth_end || end[-1] != '/') {
+        need++;
+    }
 
     if (need > NGX_WEBPUBSUB_ENDPOINT_MAX) {
         return "has an endpoint that is too long";

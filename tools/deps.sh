@@ -2,14 +2,17 @@
 # Installs what building, running the demo and testing need, only where it
 # is missing: Debian packages, then the npm packages locked in
 # demo/package-lock.json (the demo) and t/package-lock.json (the tests).
-# Usage: tools/deps.sh [build|run|test]
+# Usage: tools/deps.sh [build|run|test|fuzz]
 set -eu
 
 need=${1:-test}
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="nginx nginx-dev libjansson-dev libssl-dev gcc make perl"
-if [ "$need" != build ]; then
+if [ "$need" = fuzz ]; then
+    pkgs="$pkgs clang libclang-rt-dev"
+fi
+if [ "$need" != build ] && [ "$need" != fuzz ]; then
     pkgs="$pkgs curl"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
@@ -54,7 +57,7 @@ npm_ci() {
     fi
 }
 
-if [ "$need" != build ]; then
+if [ "$need" = run ] || [ "$need" = test ]; then
     npm_ci demo
 fi
 

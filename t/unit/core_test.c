@@ -923,6 +923,43 @@ test_next_link_and_form(void)
 }
 
 
+/* the endpoint's length bound, at the byte, and a normalised endpoint
+ * parses again to itself (a fuzzer found one that did not) */
+static void
+test_endpoint_bound(void)
+{
+    size_t                     n;
+    unsigned char              url[NGX_WEBPUBSUB_ENDPOINT_MAX + 16];
+    ngx_webpubsub_endpoint_t   ep, again;
+
+    /* "https://h/" + path + "/" is exactly NGX_WEBPUBSUB_ENDPOINT_MAX */
+    n = NGX_WEBPUBSUB_ENDPOINT_MAX - 1;
+    memcpy(url, "https://h/", 10);
+    memset(url + 10, 'a', n - 10);
+
+    memset(&ep, 0, sizeof(ep));
+    check(ngx_webpubsub_parse_endpoint(url, n, NULL, &ep) == NULL
+          && ep.len == NGX_WEBPUBSUB_ENDPOINT_MAX,
+          "an endpoint of exactly the maximum length");
+
+    memset(&again, 0, sizeof(again));
+    check(ngx_webpubsub_parse_endpoint(ep.buf, ep.len, NULL, &again) == NULL
+          && again.len == ep.len && memcmp(again.buf, ep.buf, ep.len) == 0,
+          "which parses again to itself");
+
+    url[n] = 'a';
+    check(ngx_webpubsub_parse_endpoint(url, n + 1, NULL, &ep) != NULL,
+          "one byte more is too long");
+
+    /* without a scheme, "https://" is added: the bound is on the result */
+    memcpy(url, "h/", 2);
+    memset(url + 2, 'a', n - 10);
+    check(ngx_webpubsub_parse_endpoint(url, n - 8, NULL, &ep) == NULL
+          && ep.len == NGX_WEBPUBSUB_ENDPOINT_MAX,
+          "the bound counts the scheme that is added");
+}
+
+
 int
 main(void)
 {
@@ -944,6 +981,7 @@ main(void)
     test_uri_component();
     test_rest_values();
     test_next_link_and_form();
+    test_endpoint_bound();
 
     printf("%d passed, %d failed\n", passed, failed);
 
