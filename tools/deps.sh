@@ -2,7 +2,7 @@
 # Installs what building, running the demo and testing need, only where it
 # is missing: Debian packages, then the npm packages locked in
 # demo/package-lock.json (the demo) and t/package-lock.json (the tests).
-# Usage: tools/deps.sh [build|run|test|fuzz]
+# Usage: tools/deps.sh [build|run|test|fuzz|bench]
 set -eu
 
 need=${1:-test}
@@ -12,7 +12,11 @@ pkgs="nginx nginx-dev libjansson-dev libssl-dev gcc make perl"
 if [ "$need" = fuzz ]; then
     pkgs="$pkgs clang libclang-rt-dev"
 fi
-if [ "$need" != build ] && [ "$need" != fuzz ]; then
+if [ "$need" = bench ]; then
+    # load generator, njs for the njs negotiate handler, the chart
+    pkgs="$pkgs wrk curl bc valgrind libnginx-mod-http-js gnuplot-nox"
+fi
+if [ "$need" = run ] || [ "$need" = test ] || [ "$need" = bench ]; then
     pkgs="$pkgs curl"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
@@ -61,6 +65,6 @@ if [ "$need" = run ] || [ "$need" = test ]; then
     npm_ci demo
 fi
 
-if [ "$need" = test ]; then
+if [ "$need" = test ] || [ "$need" = bench ]; then
     npm_ci t
 fi
