@@ -14,7 +14,7 @@ SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 PROVE      = prove -j2 -r t/
 RUN_PORT  ?= 8080
 
-.PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench fuzz fuzz-build clean
+.PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench soak fuzz fuzz-build clean
 
 all: build
 
@@ -65,14 +65,18 @@ $(BUILD)/token_cost: bench/token_cost.c $(CORE) \
 	$(CC) -std=c99 -O2 -Ingx_webpubsub_module -o $@ bench/token_cost.c \
 		$(CORE) -lcrypto
 
-# wall time per token in the core; negotiate vs its ceiling; the webhook
-# gateway vs a plain proxy_pass; a REST call vs a plain proxy_pass and vs
-# the SDK
+# every benchmark, each beside a baseline measured in the same run, as a
+# table and a chart (bench/all.sh: build/bench/results.*); the soak
+BENCH_SECONDS ?= 5
+BENCH_ROUNDS  ?= 3
+
 bench: build $(BUILD)/token_cost
-	$(BUILD)/token_cost 200000
-	bench/negotiate.sh 5 3
-	bench/gateway.sh 5 3
-	bench/rest.sh 5 3
+	tools/deps.sh bench
+	bench/all.sh $(BENCH_SECONDS) $(BENCH_ROUNDS)
+
+soak: build
+	tools/deps.sh bench
+	bench/soak.sh
 
 # libFuzzer targets of the protocol core (Debian clang), each run for
 # FUZZ_SECONDS on its committed seeds (fuzz/corpus/NAME) plus what earlier

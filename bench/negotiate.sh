@@ -1,7 +1,14 @@
 #!/bin/sh
-# Negotiate throughput against its ceiling, in one run on one machine: the
-# module's webpubsub_token vs nginx's own "return 200" of a fixed JSON body
-# of the same size, one worker, wrk on loopback, runs interleaved.
+# Negotiate throughput of the module's webpubsub_token, in one run on one
+# machine, against three baselines that answer the same request:
+#   ceiling  nginx's own "return 200" of a fixed JSON body of the same size
+#   njs      the same token and JSON from an njs handler in the same nginx
+#            (bench/njs/negotiate.js, crypto.createHmac)
+#   node     the official SDK's getClientAccessToken() in one Node process
+#            (bench/node_negotiate.js)
+# One nginx worker, wrk -t1 -c32 on loopback; every round runs each of them
+# in the same order. Each answer is checked once before anything is
+# measured: status 200, and a token that verifies (bench/verify.js).
 # Usage: bench/negotiate.sh [seconds-per-run] [rounds]
 set -eu
 
@@ -10,14 +17,26 @@ rounds=${2:-3}
 . "$(dirname "$0")/common.sh"
 dir="$top/build/bench/negotiate"
 port=${BENCH_PORT:-18090}
-cs="Endpoint=https://contoso.webpubsub.azure.com;AccessKey=bench-key-0123456789abcdef;Version=1.0;"
+nport=${BENCH_NODE_PORT:-18093}
+endpoint=https://contoso.webpubsub.azure.com
+key="bench-key-0123456789abcdef"
+hub=chat
+role=webpubsub.joinLeaveGroup.lobby
+group=lobby
+cs="Endpoint=$endpoint;AccessKey=$key;Version=1.0;"
+njs=/usr/lib/nginx/modules/ngx_http_js_module.so
+export NODE_PATH="$top/t/node_modules"
 
 bench_tools
+if [ ! -f "$njs" ] || [ ! -d "$NODE_PATH/@azure/web-pubsub" ]; then
+    "$top/tools/deps.sh" bench
+fi
 mkdir -p "$dir"
 
 write_conf() {
     cat > "$dir/nginx.conf" <<END
 load_module $module;
+load_module $njs;
 $(bench_user)
 worker_processes 1;
 pid $dir/nginx.pid;
@@ -25,15 +44,25 @@ error_log $dir/error.log warn;
 events { worker_connections 1024; }
 http {
     access_log off;
+    keepalive_requests 1000000;
     webpubsub_connection_string "$cs";
+    js_import negotiate from $top/bench/njs/negotiate.js;
     server {
         listen 127.0.0.1:$port;
-        webpubsub_hub chat;
+        webpubsub_hub $hub;
         location = /negotiate {
             webpubsub_token_user_id \$arg_id;
-            webpubsub_token_roles webpubsub.joinLeaveGroup.lobby;
-            webpubsub_token_groups lobby;
+            webpubsub_token_roles $role;
+            webpubsub_token_groups $group;
             webpubsub_token;
+        }
+        location = /njs {
+            set \$wps_endpoint $endpoint;
+            set \$wps_key $key;
+            set \$wps_hub $hub;
+            set \$wps_roles $role;
+            set \$wps_groups $group;
+            js_content negotiate.token;
         }
         location = /ceiling {
             default_type application/json;
@@ -45,9 +74,21 @@ http {
 END
 }
 
+# check_token NAME URL: answers 200 with a negotiate JSON that verifies
+check_token() {
+    code=$(curl -s -m 5 -o "$dir/check.json" -w '%{http_code}' "$2") || true
+    [ "$code" = 200 ] || { echo "negotiate: $1 answered $code" >&2; exit 1; }
+    node "$top/bench/verify.js" negotiate "$key" "$endpoint" "$hub" alice \
+        "$role" "$group" < "$dir/check.json" >/dev/null \
+        || { echo "negotiate: $1 answered a wrong token" >&2; exit 1; }
+    echo "checked: $1 answers 200 with a token that verifies"
+}
+
 # first a real response, to serve a ceiling of exactly its size
 write_conf "x"
 bench_start "$dir"
+bench_spawn $((secs * rounds * 4 + 120)) node "$top/bench/node_negotiate.js" \
+    "$nport" "$endpoint" "$key" "$hub" "$role" "$group"
 bench_wait "http://127.0.0.1:$port/negotiate?id=alice"
 body=$(curl -sf "http://127.0.0.1:$port/negotiate?id=alice")
 len=$(printf '%s' "$body" | wc -c)
@@ -58,7 +99,16 @@ until [ "$(curl -s "http://127.0.0.1:$port/ceiling" | wc -c)" = "$len" ]; do
     i=$((i + 1)); [ $i -lt 50 ] || { echo "reload failed" >&2; exit 1; }
     sleep 0.1
 done
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ceiling")
+[ "$code" = 200 ] || { echo "negotiate: ceiling answered $code" >&2; exit 1; }
+echo "checked: ceiling answers 200 with $len bytes"
+bench_wait "http://127.0.0.1:$nport/negotiate?id=alice"
+check_token negotiate "http://127.0.0.1:$port/negotiate?id=alice"
+check_token njs "http://127.0.0.1:$port/njs?id=alice"
+check_token node "http://127.0.0.1:$nport/negotiate?id=alice"
 
 echo "negotiate: body $len bytes, $rounds rounds of ${secs}s, 1 worker, wrk -t1 -c32"
-bench_compare ceiling "http://127.0.0.1:$port/ceiling" \
+bench_rounds ceiling "http://127.0.0.1:$port/ceiling" \
+    njs "http://127.0.0.1:$port/njs?id=alice" \
+    node "http://127.0.0.1:$nport/negotiate?id=alice" \
     negotiate "http://127.0.0.1:$port/negotiate?id=alice"

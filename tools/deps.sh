@@ -14,7 +14,7 @@ if [ "$need" = fuzz ]; then
 fi
 if [ "$need" = bench ]; then
     # load generator, njs for the njs negotiate handler, the chart
-    pkgs="$pkgs wrk curl bc valgrind libnginx-mod-http-js gnuplot-nox"
+    pkgs="$pkgs wrk apache2-utils curl bc valgrind libnginx-mod-http-js gnuplot-nox"
 fi
 if [ "$need" = run ] || [ "$need" = test ] || [ "$need" = bench ]; then
     pkgs="$pkgs curl"
