@@ -703,6 +703,25 @@ ngx_webpubsub_js_space(uint32_t cp)
 }
 
 
+/* printable ASCII that JSON.stringify() leaves as it is: not " or \ */
+
+static const unsigned char  ngx_webpubsub_json_plain[256] = {
+    /* 0x00 - 0x1f: control characters */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 0x20 - 0x3f: '"' is 0x22 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 0x40 - 0x5f: '\\' is 0x5c */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    /* 0x60 - 0x7f: DEL is left as JSON.stringify leaves it */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 0x80 - 0xff: UTF-8, checked one sequence at a time */
+};
+
+
 /*
  * JSON string contents escaped as JavaScript's JSON.stringify() escapes
  * them, so that payloads match the SDKs byte for byte.  Bytes that are
@@ -721,6 +740,13 @@ ngx_webpubsub_json_escape_length(const unsigned char *s, size_t n)
     end = s + n;
 
     while (s < end) {
+        if (ngx_webpubsub_json_plain[*s]) {
+            /* the common case, URLs and tokens: a run of plain ASCII */
+            len++;
+            s++;
+            continue;
+        }
+
         if (*s < 0x80) {
             if (*s == '"' || *s == '\\' || *s == '\b' || *s == '\f'
                 || *s == '\n' || *s == '\r' || *s == '\t')
@@ -755,13 +781,25 @@ ngx_webpubsub_json_escape(unsigned char *dst, const unsigned char *s,
     int                   valid;
     size_t                u;
     unsigned char         c;
-    const unsigned char  *end;
+    const unsigned char  *end, *run;
     static const char     hex[] = "0123456789abcdef";
 
     end = s + n;
 
     while (s < end) {
         c = *s;
+
+        if (ngx_webpubsub_json_plain[c]) {
+            for (run = s + 1; run < end && ngx_webpubsub_json_plain[*run]; run++)
+            {
+                /* void */
+            }
+
+            memcpy(dst, s, run - s);
+            dst += run - s;
+            s = run;
+            continue;
+        }
 
         if (c >= 0x80) {
             u = ngx_webpubsub_utf8_next(s, end, &valid);
