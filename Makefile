@@ -14,7 +14,7 @@ SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 PROVE      = prove -j2 -r t/
 RUN_PORT  ?= 8080
 
-.PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench soak fuzz fuzz-build clean
+.PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench soak fuzz fuzz-build test-asan-full clean
 
 all: build
 
@@ -101,6 +101,17 @@ fuzz: fuzz-build
 	        -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$f- \
 	        $(BUILD)/fuzz/$$f fuzz/corpus/$$f || exit 1; \
 	done
+
+# the suite against a whole nginx built with ASan/UBSan and the module
+# built in (tools/build-full.sh), where pool memory is checked too; nginx's
+# own benign UBSan reports are suppressed (t/ubsan.supp), leaks at exit
+# are nginx's design
+test-asan-full: deps unit-asan
+	tools/build-full.sh
+	ASAN_OPTIONS=detect_leaks=0 \
+	UBSAN_OPTIONS=suppressions=$(CURDIR)/t/ubsan.supp:print_stacktrace=1 \
+	TEST_NGINX_BINARY=$(BUILD)/asan-full/nginx TEST_NGINX_MODULE=builtin \
+	    $(PROVE)
 
 # nginx under valgrind memcheck (one process); nginx's own exit-time
 # allocations are not errors, so leak kinds do not count
