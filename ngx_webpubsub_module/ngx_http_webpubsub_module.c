@@ -785,11 +785,16 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
 
     size = ngx_file_size(&fi);
 
-    /* room for a trailing newline an editor may add */
-    if (!ngx_is_file(&fi) || size > NGX_WEBPUBSUB_KEY_MAX + 2) {
+    /*
+     * The key, once trailing white space is trimmed, is what must fit in
+     * 4096 bytes (ngx_http_webpubsub_add_key() says so); the file may hold
+     * some more white space, but is no place for anything large.
+     */
+
+    if (!ngx_is_file(&fi) || size > NGX_HTTP_WEBPUBSUB_KEY_FILE_MAX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webpubsub_access_key_file\" directive: \"%V\" "
-                           "is not a regular file of at most 4096 bytes",
+                           "is not a regular file of at most 65536 bytes",
                            &name);
         goto done;
     }

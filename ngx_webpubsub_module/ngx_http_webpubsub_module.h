@@ -18,6 +18,9 @@
 /* the longest user id, role or group a token may carry, in bytes */
 #define NGX_HTTP_WEBPUBSUB_VALUE_MAX  4096
 
+/* a key file: the key is at most 4096 bytes once white space is trimmed */
+#define NGX_HTTP_WEBPUBSUB_KEY_FILE_MAX  65536
+
 /* a year: no SDK sets a limit, but iat + ttl must not overflow */
 #define NGX_HTTP_WEBPUBSUB_TTL_MAX    (365 * 24 * 60 * 60)
 

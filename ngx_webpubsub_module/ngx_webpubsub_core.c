@@ -110,6 +110,12 @@ ngx_webpubsub_parse_port(const unsigned char *p, size_t len)
     long    port;
     size_t  i;
 
+    /* leading zeros are no digits: a URL parser reads "065535" as 65535 */
+    while (len > 1 && p[0] == '0') {
+        p++;
+        len--;
+    }
+
     if (len == 0 || len > 5) {
         return -1;
     }
@@ -1402,7 +1408,7 @@ ngx_webpubsub_origin_match(const unsigned char *value, size_t len,
 
     while ((n = ngx_webpubsub_list_next(&p, end, &item)) != 0) {
 
-        if (++count > NGX_WEBPUBSUB_SIGNATURES_MAX) {
+        if (++count > NGX_WEBPUBSUB_ORIGINS_MAX) {
             break;
         }
 

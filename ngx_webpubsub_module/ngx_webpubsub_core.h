@@ -28,8 +28,11 @@
 /* CloudEvents attributes longer than this are refused (as long as the
  * longest user id a token may carry) */
 #define NGX_WEBPUBSUB_ATTR_MAX         4096
-/* at most this many candidates are read from one ce-signature value */
+/* at most this many candidates are read from one ce-signature value (and
+ * lines of it), and origins from one WebHook-Request-Origin value; more
+ * are ignored */
 #define NGX_WEBPUBSUB_SIGNATURES_MAX   16
+#define NGX_WEBPUBSUB_ORIGINS_MAX      16
 
 /* REST: the api-version every call carries (the JS and Python SDKs') */
 #define NGX_WEBPUBSUB_API_VERSION      "2024-12-01"

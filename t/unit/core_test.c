@@ -960,6 +960,134 @@ test_endpoint_bound(void)
 }
 
 
+/* the core's own bounds, each at the byte (or item) and one past it */
+static void
+test_core_bounds(void)
+{
+    int                         param;
+    size_t                      i, n, len;
+    unsigned char               mac[NGX_WEBPUBSUB_SHA256_LEN];
+    unsigned char              *buf, *dst;
+    ngx_webpubsub_str_t         key, vals[NGX_WEBPUBSUB_REST_VALUES_MAX + 1];
+    ngx_webpubsub_endpoint_t    ep;
+    ngx_webpubsub_conn_str_t    cs;
+    ngx_webpubsub_rest_args_t   a;
+    const ngx_webpubsub_rest_op_t  *op;
+
+    buf = malloc(16384);
+    dst = malloc(16384);
+
+    /* a connection string: 6400 bytes at most */
+    n = NGX_WEBPUBSUB_ENDPOINT_MAX + NGX_WEBPUBSUB_KEY_MAX + 256;
+    memset(buf, ' ', n + 1);
+    memcpy(buf, "Endpoint=http://h;AccessKey=k;", 30);
+    check(ngx_webpubsub_parse_connection_string(buf, n, &cs) == NULL,
+          "a connection string of 6400 bytes");
+    check(ngx_webpubsub_parse_connection_string(buf, n + 1, &cs) != NULL,
+          "a connection string of 6401 bytes");
+
+    /* its AccessKey: 4096 bytes */
+    memcpy(buf, "Endpoint=http://h;AccessKey=", 28);
+    memset(buf + 28, 'k', NGX_WEBPUBSUB_KEY_MAX + 1);
+    check(ngx_webpubsub_parse_connection_string(buf, 28 + 4096, &cs) == NULL
+          && cs.access_key.len == 4096, "an AccessKey of 4096 bytes");
+    check(ngx_webpubsub_parse_connection_string(buf, 28 + 4097, &cs) != NULL,
+          "an AccessKey of 4097 bytes");
+
+    /* a key for HMAC: 4096 bytes */
+    key.data = buf + 28;
+    key.len = NGX_WEBPUBSUB_KEY_MAX;
+    check(ngx_webpubsub_hmac_sha256(&key, buf, 1, mac) == 0,
+          "an HMAC key of 4096 bytes");
+    key.len++;
+    check(ngx_webpubsub_hmac_sha256(&key, buf, 1, mac) != 0,
+          "an HMAC key of 4097 bytes");
+
+    /* ce-type: 4096 bytes */
+    memcpy(buf, "azure.webpubsub.user.", 21);
+    memset(buf + 21, 'n', NGX_WEBPUBSUB_ATTR_MAX);
+    check(ngx_webpubsub_check_event_type(buf, NGX_WEBPUBSUB_ATTR_MAX) == NULL,
+          "a ce-type of 4096 bytes");
+    check(ngx_webpubsub_check_event_type(buf, NGX_WEBPUBSUB_ATTR_MAX + 1)
+          != NULL, "a ce-type of 4097 bytes");
+
+    /* 16 signature candidates are read: the right one 16th, then 17th */
+    memset(mac, 0xab, sizeof(mac));
+    n = 0;
+    for (i = 0; i < 16; i++) {
+        memcpy(buf + n, "sha256=", 7);
+        n += 7;
+        memset(buf + n, i == 15 ? 'a' : '0', 64);
+        if (i == 15) {
+            for (len = 0; len < 64; len += 2) {
+                buf[n + len] = 'a';
+                buf[n + len + 1] = 'b';
+            }
+        }
+        n += 64;
+        buf[n++] = ',';
+    }
+    check(ngx_webpubsub_signature_match(buf, n - 1, mac),
+          "the 16th signature candidate is compared");
+    memmove(buf + 72, buf, n);
+    memcpy(buf, "sha256=", 7);
+    memset(buf + 7, '0', 64);
+    buf[71] = ',';
+    check(!ngx_webpubsub_signature_match(buf, n + 71, mac),
+          "the 17th is not");
+
+    /* 16 origins are read */
+    {
+        ngx_webpubsub_str_t  allowed = S("z.example");
+
+        n = 0;
+        for (i = 0; i < 15; i++) {
+            memcpy(buf + n, "a.example, ", 11);
+            n += 11;
+        }
+        memcpy(buf + n, "z.example", 9);
+        check(ngx_webpubsub_origin_match(buf, n + 9, &allowed, 1) == 0,
+              "the 16th origin is compared");
+        memmove(buf + 11, buf, n + 9);
+        memcpy(buf, "a.example, ", 11);
+        check(ngx_webpubsub_origin_match(buf, n + 20, &allowed, 1) < 0,
+              "the 17th is not");
+    }
+
+    /* a nextLink: 8192 bytes */
+    memset(&ep, 0, sizeof(ep));
+    ngx_webpubsub_parse_endpoint((const unsigned char *) "https://h", 9, NULL,
+                                 &ep);
+    memset(buf, 'p', NGX_WEBPUBSUB_NEXT_LINK_MAX + 1);
+    buf[0] = '/';
+    check(ngx_webpubsub_rest_next_link(&ep, buf, NGX_WEBPUBSUB_NEXT_LINK_MAX,
+                                       dst, &len) == NULL,
+          "a nextLink of 8192 bytes");
+    check(ngx_webpubsub_rest_next_link(&ep, buf,
+                                       NGX_WEBPUBSUB_NEXT_LINK_MAX + 1,
+                                       dst, &len) != NULL,
+          "a nextLink of 8193 bytes");
+
+    /* 100 values of one parameter */
+    for (i = 0; i <= NGX_WEBPUBSUB_REST_VALUES_MAX; i++) {
+        vals[i].data = (const unsigned char *) "c";
+        vals[i].len = 1;
+    }
+    op = ngx_webpubsub_rest_op((const unsigned char *) "send_to_all", 11);
+    memset(&a, 0, sizeof(a));
+    a.v[NGX_WEBPUBSUB_REST_EXCLUDED] = vals;
+    a.n[NGX_WEBPUBSUB_REST_EXCLUDED] = NGX_WEBPUBSUB_REST_VALUES_MAX;
+    check(ngx_webpubsub_rest_check(op, &a, &param) == NULL,
+          "100 excluded connections");
+    a.n[NGX_WEBPUBSUB_REST_EXCLUDED]++;
+    check(ngx_webpubsub_rest_check(op, &a, &param) != NULL
+          && param == NGX_WEBPUBSUB_REST_EXCLUDED, "101 excluded connections");
+
+    free(buf);
+    free(dst);
+}
+
+
 int
 main(void)
 {
@@ -982,6 +1110,7 @@ main(void)
     test_rest_values();
     test_next_link_and_form();
     test_endpoint_bound();
+    test_core_bounds();
 
     printf("%d passed, %d failed\n", passed, failed);
 
