@@ -105,4 +105,6 @@ function bearer(value) {
   return m ? m[1].trim() : null;
 }
 
-module.exports = { CLOCK_SKEW, parseJwt, verifyJwt, signJwt, bearer, safeEqual };
+module.exports = {
+  CLOCK_SKEW, parseJwt, verifyJwt, signJwt, bearer, safeEqual, hmacB64url,
+};
