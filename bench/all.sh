@@ -8,9 +8,10 @@
 #   3  negotiate vs the SDK's getClientAccessToken (Node)    bench/negotiate.sh
 #   4  webhook gateway vs a plain keepalive proxy_pass       bench/gateway.sh
 #   5  REST location vs a direct proxy_pass                  bench/rest.sh
-#   6  REST location vs the SDK's sendToAll (Node)           bench/rest.sh
-#   7  instructions per token in the core (callgrind)        build/token_cost
-#   8  instructions per negotiate request above "return 200", the module
+#   6  the same, a new URL every call (no token reuse)       bench/rest.sh
+#   7  REST location vs the SDK's sendToAll (Node)           bench/rest.sh
+#   8  instructions per token in the core (callgrind)        build/token_cost
+#   9  instructions per negotiate request above "return 200", the module
 #      and the njs handler (callgrind on one nginx process)
 #
 # One nginx worker for every measured server, wrk on 127.0.0.1, every run
@@ -250,6 +251,7 @@ neg=$(neg_mean negotiate)
 set -- $(all_line gateway 1) "" "" ""; gw_b=$1; gw_m=$2; gw_r=$3
 set -- $(all_line rest 1) "" "" ""; rp_b=$1; rp_m=$2; rp_r=$3
 set -- $(all_line rest 2) "" "" ""; rs_b=$1; rs_m=$2; rs_r=$3
+set -- $(all_line rest 3) "" "" ""; rn_b=$1; rn_m=$2; rn_r=$3
 
 # row NAME SHORT BASELINE_NAME BASELINE MEASURED RATIO GOAL
 row() {
@@ -266,16 +268,18 @@ row() {
 }
 
 printf 'name\tshort\tbaseline\tbaseline_value\tmeasured_value\tratio\tgoal\tverdict\n' > "$tsv"
-row "negotiate vs return 200 of the same-size JSON" "negotiate / return 200" \
+row "negotiate vs return 200 of the same-size JSON" "negotiate" \
     "return 200" "$(neg_mean ceiling)" "$neg" "$(neg_ratio ceiling)" 0.85
 row "negotiate vs njs handler, same token and nginx" "negotiate / njs" \
     "njs" "$(neg_mean njs)" "$neg" "$(neg_ratio njs)" -
 row "negotiate vs Node SDK getClientAccessToken" "negotiate / Node SDK" \
     "Node SDK" "$(neg_mean node)" "$neg" "$(neg_ratio node)" -
-row "webhook gateway vs keepalive proxy_pass" "gateway / proxy_pass" \
+row "webhook gateway vs keepalive proxy_pass" "gateway" \
     "proxy_pass" "$gw_b" "$gw_m" "$gw_r" 0.95
-row "REST location vs direct proxy_pass" "REST / proxy_pass" \
+row "REST location vs direct proxy_pass" "REST" \
     "proxy_pass" "$rp_b" "$rp_m" "$rp_r" 0.9
+row "REST location, a new URL each call, vs proxy_pass" "REST, new URLs" \
+    "proxy_pass" "$rn_b" "$rn_m" "$rn_r" 0.9
 row "REST location vs Node SDK sendToAll" "REST / Node SDK" \
     "Node SDK" "$rs_b" "$rs_m" "$rs_r" -
 row "instructions per token, core (callgrind)" "-" \
@@ -286,8 +290,8 @@ row "instructions per request over return 200: njs, module" "-" \
 {
 echo
 echo "== results: $rounds rounds of ${secs}s, 1 nginx worker, wrk -t1 -c32 on 127.0.0.1"
-echo "   rows 1-6 in requests/s, ratio = measured / baseline, higher is better;"
-echo "   rows 7-8 in instructions (callgrind), lower is better"
+echo "   rows 1-7 in requests/s, ratio = measured / baseline, higher is better;"
+echo "   rows 8-9 in instructions (callgrind), lower is better"
 echo
 awk -F '\t' '
 NR == 1 {

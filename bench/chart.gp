@@ -38,7 +38,7 @@ unset xtics
 set title "against plain nginx (red: the goal)"
 set ylabel "ratio"
 set yrange [0:1.2]
-set xrange [-0.6:2.6]
+set xrange [-0.6:3.6]
 set format y "%.1f"
 
 a = -1; b = -1; c = -1; d = -1

@@ -67,6 +67,9 @@ http {
         location = /rest {
             webpubsub_rest send_to_all;
         }
+        location = /rest-group {
+            webpubsub_rest send_to_group group=\$arg_g;
+        }
     }
 }
 END
@@ -75,6 +78,16 @@ cat > "$dir/send.lua" <<END
 wrk.method = "POST"
 wrk.body = "Hello"
 wrk.headers["Content-Type"] = "text/plain"
+END
+
+# every call to another group: another URL, so no token is reused
+cat > "$dir/send-group.lua" <<END
+local i = 0
+request = function()
+    i = i + 1
+    return wrk.format("POST", "/rest-group?g=room-" .. i,
+                      { ["Content-Type"] = "text/plain" }, "Hello")
+end
 END
 
 bench_start "$dir/service"
@@ -101,3 +114,8 @@ while [ $r -le "$rounds" ]; do
 done
 printf '%-6s %14.0f %14.0f %7.3f\n' all "$(echo "$ts / $rounds" | bc -l)" \
     "$(echo "$tm / $rounds" | bc -l)" "$(echo "$tm / $ts" | bc -l)"
+
+echo
+echo "rest: send_to_group to a new group every call (a token signed per call)"
+bench_compare proxy_pass "http://127.0.0.1:$port/direct" \
+    webpubsub_rest "http://127.0.0.1:$port/rest-group" -s "$dir/send-group.lua"
