@@ -81,7 +81,7 @@ cat "$out/results.txt"
 if [ "$(echo "$load > 0.5" | bc -l)" = 1 ]; then
     echo "warning: the machine is busy (load $load): other processes compete" \
          "for the CPU, so req/s figures are distorted; instruction counts" \
-         "(rows 7-8) are not" | tee -a "$out/results.txt" >&2
+         "(rows 8-9) are not" | tee -a "$out/results.txt" >&2
 fi
 
 # run NAME PORT LIMIT SCRIPT: a bench script on ports from PORT on, with
