@@ -12,29 +12,14 @@ const {
 
 const API_VERSION = "2024-12-01";
 const DEFAULT_PAGE = 200;
-const { matchRoute } = require("./routes.js");
+const {
+  matchRoute, answer, errorAnswer, jsonAnswer, isIntegerText,
+} = require("./routes.js");
 
 const DEFAULT_REASON = "Closed by REST API.";
 
 
-function answer(status, headers, body) {
-  return { status, headers: headers || {}, body: body === undefined ? "" : body };
-}
 
-function errorAnswer(status, code, message) {
-  return answer(status,
-    { "Content-Type": "application/json; charset=utf-8", "x-ms-error-code": code },
-    JSON.stringify({ code, message, target: "Request" }));
-}
-
-function jsonAnswer(status, value) {
-  return answer(status, { "Content-Type": "application/json; charset=utf-8" },
-    JSON.stringify(value));
-}
-
-function isIntegerText(s) {
-  return typeof s === "string" && /^[0-9]{1,10}$/.test(s);
-}
 
 class RestApi {
   // origin: scheme://host[:port] of WPS_ENDPOINT; endpoint: WPS_ENDPOINT

@@ -76,4 +76,26 @@ function matchRoute(method, path) {
   return pathMatched ? { op: null, methodMismatch: true } : null;
 }
 
-module.exports = { ROUTES, matchRoute };
+// the service's answers: status, headers, body; errors as ErrorDetail
+function answer(status, headers, body) {
+  return { status, headers: headers || {}, body: body === undefined ? "" : body };
+}
+
+function errorAnswer(status, code, message) {
+  return answer(status,
+    { "Content-Type": "application/json; charset=utf-8", "x-ms-error-code": code },
+    JSON.stringify({ code, message, target: "Request" }));
+}
+
+function jsonAnswer(status, value) {
+  return answer(status, { "Content-Type": "application/json; charset=utf-8" },
+    JSON.stringify(value));
+}
+
+function isIntegerText(s) {
+  return typeof s === "string" && /^[0-9]{1,10}$/.test(s);
+}
+
+module.exports = {
+  ROUTES, matchRoute, answer, errorAnswer, jsonAnswer, isIntegerText,
+};
