@@ -577,6 +577,27 @@ ngx_http_webpubsub_allowed_origins(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 char *
+ngx_http_webpubsub_event_handler_flag(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /* kept to name this line if merging finds the location unfit */
+    wlcf->event_file = cf->conf_file->file.name.data;
+    wlcf->event_line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
 ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf, ngx_http_webpubsub_loc_conf_t *prev)
 {
@@ -584,6 +605,7 @@ ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
     ngx_webpubsub_str_t  *o;
 
     ngx_conf_merge_value(conf->event_handler, prev->event_handler, 0);
+    ngx_conf_merge_value(conf->refuse_stray, prev->refuse_stray, 0);
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
                              NULL);
 

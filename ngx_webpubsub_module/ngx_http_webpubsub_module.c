@@ -41,6 +41,8 @@ static char *ngx_http_webpubsub_protocol(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_webpubsub_ttl_check(ngx_conf_t *cf, void *post,
     void *data);
+static ngx_int_t ngx_http_webpubsub_error_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_conf_post_t  ngx_http_webpubsub_ttl_post =
@@ -128,9 +130,16 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
 
     { ngx_string("webpubsub_event_handler"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      ngx_http_webpubsub_event_handler_flag,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webpubsub_loc_conf_t, event_handler),
+      NULL },
+
+    { ngx_string("webpubsub_refuse_stray_events"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, refuse_stray),
       NULL },
 
     { ngx_string("webpubsub_allowed_origins"),
@@ -226,6 +235,10 @@ static ngx_http_variable_t  ngx_http_webpubsub_vars[] = {
       offsetof(ngx_http_webpubsub_event_t, hub),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("webpubsub_error"), NULL,
+      ngx_http_webpubsub_error_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
     { ngx_string("webpubsub_arg_"), NULL,
       ngx_http_webpubsub_arg_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
@@ -246,6 +259,7 @@ static ngx_str_t  ngx_http_webpubsub_json_type =
 ngx_http_webpubsub_ctx_t *
 ngx_http_webpubsub_get_ctx(ngx_http_request_t *r)
 {
+    ngx_str_t                       error;
     ngx_http_webpubsub_ctx_t       *ctx;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
 
@@ -253,7 +267,7 @@ ngx_http_webpubsub_get_ctx(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
 
     if (ctx == NULL) {
-        ctx = ngx_palloc(r->pool, sizeof(ngx_http_webpubsub_ctx_t));
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_webpubsub_ctx_t));
         if (ctx == NULL) {
             return NULL;
         }
@@ -264,10 +278,79 @@ ngx_http_webpubsub_get_ctx(ngx_http_request_t *r)
         return ctx;
     }
 
+    error = ctx->error;
+
     ngx_memzero(ctx, sizeof(ngx_http_webpubsub_ctx_t));
     ctx->conf = wlcf;
+    ctx->error = error;
 
     return ctx;
+}
+
+
+/*
+ * $webpubsub_error: the reason of the module's last refusal in a request,
+ * for log_format; kept by the main request, which the access log sees.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_set_error(ngx_http_request_t *r, ngx_str_t *reason)
+{
+    ngx_http_webpubsub_ctx_t  *ctx;
+
+    ctx = ngx_http_webpubsub_get_ctx(r->main);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->error = *reason;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_error_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_webpubsub_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_webpubsub_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_webpubsub_variable(v, &ctx->error);
+}
+
+
+/*
+ * A location has one content handler: one set later (proxy_pass after
+ * webpubsub_token, say) silently replaces the module's, and one set
+ * before is replaced by it.  Either way one of the two is a mistake.
+ */
+
+char *
+ngx_http_webpubsub_check_handler(ngx_conf_t *cf, ngx_http_handler_pt handler,
+    const char *directive, u_char *file, ngx_uint_t line)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler == handler) {
+        return NGX_CONF_OK;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "\"%s\" directive in %s:%ui shares its location with "
+                  "another content handler (proxy_pass, webpubsub_token, "
+                  "webpubsub_rest, ...): keep one of them",
+                  directive, file, line);
+
+    return NGX_CONF_ERROR;
 }
 
 
@@ -413,6 +496,10 @@ ngx_http_webpubsub_send_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ngx_http_webpubsub_set_error(r, reason) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     p = ngx_cpymem(json, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
     p = ngx_webpubsub_json_escape(p, reason->data, reason->len);
     *p++ = '"';
@@ -494,6 +581,7 @@ ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf)
     conf->ttl = NGX_CONF_UNSET;
     conf->protocol = NGX_CONF_UNSET_UINT;
     conf->event_handler = NGX_CONF_UNSET;
+    conf->refuse_stray = NGX_CONF_UNSET;
     conf->allowed_origins = NGX_CONF_UNSET_PTR;
 
     return conf;

@@ -54,6 +54,9 @@ typedef struct {
 
     /* event handler gateway */
     ngx_flag_t                 event_handler;
+    ngx_flag_t                 refuse_stray;   /* events outside a gate */
+    u_char                    *event_file;     /* where it was turned on */
+    ngx_uint_t                 event_line;
     ngx_array_t               *allowed_origins; /* as configured, or NULL */
     ngx_array_t               *origins;        /* of ngx_webpubsub_str_t,
                                                   what is checked */
@@ -98,6 +101,8 @@ typedef struct {
     ngx_http_webpubsub_token_t     *token;
     ngx_http_webpubsub_event_t     *event;
     ngx_http_webpubsub_rest_t      *rest;
+    ngx_str_t                       error;  /* the last refusal's reason,
+                                               kept across locations */
 } ngx_http_webpubsub_ctx_t;
 
 
@@ -115,6 +120,11 @@ ngx_int_t ngx_http_webpubsub_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
 ngx_int_t ngx_http_webpubsub_send_error(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *reason);
+ngx_int_t ngx_http_webpubsub_set_error(ngx_http_request_t *r,
+    ngx_str_t *reason);
+char *ngx_http_webpubsub_check_handler(ngx_conf_t *cf,
+    ngx_http_handler_pt handler, const char *directive, u_char *file,
+    ngx_uint_t line);
 
 char *ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -123,6 +133,8 @@ ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
 
 
 ngx_int_t ngx_http_webpubsub_event_handler(ngx_http_request_t *r);
+char *ngx_http_webpubsub_event_handler_flag(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_webpubsub_event_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 char *ngx_http_webpubsub_allowed_origins(ngx_conf_t *cf, ngx_command_t *cmd,
