@@ -63,7 +63,7 @@ $(BUILD)/token_cost: bench/token_cost.c $(CORE) \
 		ngx_webpubsub_module/ngx_webpubsub_core.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 -O2 -Ingx_webpubsub_module -o $@ bench/token_cost.c \
-		$(CORE) -lcrypto
+		$(CORE) -lcrypto -ljansson
 
 # every benchmark, each beside a baseline measured in the same run, as a
 # table and a chart (bench/all.sh: build/bench/results.*); the soak

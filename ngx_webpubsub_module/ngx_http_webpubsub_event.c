@@ -46,6 +46,11 @@ static ngx_int_t ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
     ngx_table_elt_t **signatures, ngx_uint_t nsignatures);
 static ngx_int_t ngx_http_webpubsub_reject(ngx_http_request_t *r,
     ngx_http_webpubsub_event_t *ev);
+static ngx_int_t ngx_http_webpubsub_exempt(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webpubsub_stray(ngx_http_request_t *r);
+static void ngx_http_webpubsub_log_refusal(ngx_http_request_t *r,
+    ngx_uint_t level, ngx_http_webpubsub_event_t *ev);
+static void *ngx_http_webpubsub_module_conf(ngx_conf_t *cf, char *name);
 static ngx_int_t ngx_http_webpubsub_is_version(ngx_str_t *v);
 static ngx_int_t ngx_http_webpubsub_header_is(ngx_table_elt_t *h,
     ngx_str_t *name);
@@ -82,11 +87,12 @@ ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
 
-    /*
-     * Subrequests and error pages are nginx's own, not the service's:
-     * an error_page turns a POST into a GET that must not be refused.
-     */
-    if (!wlcf->event_handler || r != r->main || r->error_page) {
+    if (!wlcf->event_handler) {
+        return wlcf->refuse_stray ? ngx_http_webpubsub_stray(r)
+                                  : NGX_DECLINED;
+    }
+
+    if (ngx_http_webpubsub_exempt(r)) {
         return NGX_DECLINED;
     }
 
@@ -109,9 +115,9 @@ ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
     }
 
     if (ev->status != NGX_HTTP_OK) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "webpubsub: webhook rejected with %ui: %V",
-                      ev->status, &ev->reason);
+        /* a GET from a browser is no webhook: a client mistake */
+        ngx_http_webpubsub_log_refusal(r, ev->status == NGX_HTTP_NOT_ALLOWED
+                                          ? NGX_LOG_INFO : NGX_LOG_WARN, ev);
 
         rc = ngx_http_webpubsub_reject(r, ev);
         ngx_http_finalize_request(r, rc);
@@ -155,6 +161,134 @@ ngx_http_webpubsub_reject(ngx_http_request_t *r,
     }
 
     return ngx_http_webpubsub_send_error(r, ev->status, &ev->reason);
+}
+
+
+/*
+ * nginx's own requests are not the service's: a subrequest (SSI,
+ * auth_request, a REST call with headers of its own) or an error page
+ * that is no longer a POST or an OPTIONS.  error_page to a named location
+ * and mirror keep the method and every header of the caller: those are
+ * checked again, as the caller's request was.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_exempt(ngx_http_request_t *r)
+{
+    if (r->method & (NGX_HTTP_POST|NGX_HTTP_OPTIONS)) {
+        return r != r->main
+               && r->headers_in.headers.part.elts
+                  != r->main->headers_in.headers.part.elts;
+    }
+
+    return r != r->main || r->error_page;
+}
+
+
+/*
+ * webpubsub_refuse_stray_events: a request shaped like a webhook in a
+ * location without the gateway is refused, so that a catch-all location
+ * proxying to the same application cannot carry a forged event there.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_stray(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  i;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
+    ngx_http_webpubsub_ctx_t   *ctx;
+    ngx_http_webpubsub_event_t  ev;
+
+    static ngx_str_t  signature = ngx_string("ce-signature");
+    static ngx_str_t  type = ngx_string("ce-type");
+
+    if (ngx_http_webpubsub_exempt(r)) {
+        return NGX_DECLINED;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_DECLINED;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_http_webpubsub_header_is(&h[i], &signature)
+            || ngx_http_webpubsub_header_is(&h[i], &type))
+        {
+            break;
+        }
+    }
+
+    /* a mirror of an event that its main request's gateway accepted */
+
+    if (r != r->main) {
+        ctx = ngx_http_get_module_ctx(r->main, ngx_http_webpubsub_module);
+
+        if (ctx != NULL && ctx->event != NULL && ctx->event->status == 0) {
+            return NGX_DECLINED;
+        }
+    }
+
+    ngx_memzero(&ev, sizeof(ngx_http_webpubsub_event_t));
+
+    ev.status = NGX_HTTP_FORBIDDEN;
+    ngx_str_set(&ev.reason,
+                "CloudEvents request outside the event handler gateway");
+
+    ngx_http_webpubsub_log_refusal(r, NGX_LOG_WARN, &ev);
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_webpubsub_send_error(r, ev.status, &ev.reason);
+}
+
+
+/*
+ * What an operator needs to tell a forgery from a misconfiguration: the
+ * reason, the URI and the attributes that are no secret, each cut short.
+ * The connection id is left out: a refused one may be a token's claims.
+ */
+
+static void
+ngx_http_webpubsub_log_refusal(ngx_http_request_t *r, ngx_uint_t level,
+    ngx_http_webpubsub_event_t *ev)
+{
+    ngx_str_t    attr[3];
+    ngx_uint_t   i;
+
+    attr[0] = ev->type;
+    attr[1] = ev->hub;
+    attr[2] = ev->origin;
+
+    for (i = 0; i < 3; i++) {
+        if (attr[i].data == NULL) {
+            ngx_str_set(&attr[i], "-");
+        }
+
+        if (attr[i].len > 64) {
+            attr[i].len = 64;
+        }
+    }
+
+    ngx_log_error(level, r->connection->log, 0,
+                  "webpubsub: webhook refused with %ui: %V, uri \"%V\", "
+                  "ce-type \"%V\", ce-hub \"%V\", origin \"%V\"",
+                  ev->status, &ev->reason, &r->uri, &attr[0], &attr[1],
+                  &attr[2]);
 }
 
 
@@ -292,6 +426,20 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
         v[ch->index] = &h[i].value;
     }
 
+    /* as the request has them, for the log of a refusal */
+
+    if (v[NGX_HTTP_WEBPUBSUB_H_TYPE] != NULL) {
+        ev->type = *v[NGX_HTTP_WEBPUBSUB_H_TYPE];
+    }
+
+    if (v[NGX_HTTP_WEBPUBSUB_H_HUB] != NULL) {
+        ev->hub = *v[NGX_HTTP_WEBPUBSUB_H_HUB];
+    }
+
+    if (v[NGX_HTTP_WEBPUBSUB_H_ORIGIN] != NULL) {
+        ev->origin = *v[NGX_HTTP_WEBPUBSUB_H_ORIGIN];
+    }
+
     for (k = 0; k < NGX_HTTP_WEBPUBSUB_H_SINGLE; k++) {
         if (v[k] != NULL && v[k]->len > NGX_WEBPUBSUB_ATTR_MAX) {
             ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
@@ -370,6 +518,11 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
     if (v[k] == NULL || v[k]->len == 0) {
         ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
                                 "missing ce-connectionId");
+    }
+
+    if (ngx_webpubsub_jws_shaped(v[k]->data, v[k]->len)) {
+        ngx_http_webpubsub_fail(ev, NGX_HTTP_UNAUTHORIZED,
+                                "ce-connectionId is shaped like a JWT");
     }
 
     ev->connection_id = *v[k];
@@ -601,13 +754,23 @@ char *
 ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf, ngx_http_webpubsub_loc_conf_t *prev)
 {
-    const char           *missing;
-    ngx_webpubsub_str_t  *o;
+    void                      *try_files;
+    ngx_uint_t                 here;
+    const char                *missing;
+    ngx_webpubsub_str_t       *o;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    here = (conf->event_file != NULL);
 
     ngx_conf_merge_value(conf->event_handler, prev->event_handler, 0);
     ngx_conf_merge_value(conf->refuse_stray, prev->refuse_stray, 0);
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
                              NULL);
+
+    if (!here) {
+        conf->event_file = prev->event_file;
+        conf->event_line = prev->event_line;
+    }
 
     if (!conf->event_handler) {
         return NGX_CONF_OK;
@@ -634,6 +797,48 @@ ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    /*
+     * The gateway guards an application's handler; negotiate or a REST
+     * call answered here would be refused as a webhook instead.
+     */
+
+    if (conf->token || conf->rest_op != NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"webpubsub_event_handler\" in %s:%ui is on in the "
+                      "location of \"%s\" in %s:%ui: turn it off there",
+                      conf->event_file, conf->event_line,
+                      conf->token ? "webpubsub_token" : "webpubsub_rest",
+                      conf->token ? conf->token_file : conf->rest_file,
+                      conf->token ? conf->token_line : conf->rest_line);
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * Where it is turned on, events must go somewhere: without a content
+     * handler the handshake succeeds and every event gets a 404.
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (here && clcf->name.len && !clcf->noname && clcf->handler == NULL
+        && clcf->locations == NULL)
+    {
+        try_files = ngx_http_webpubsub_module_conf(cf,
+                                                "ngx_http_try_files_module");
+
+        /* its configuration starts with what try_files has set */
+
+        if (try_files == NULL || *(void **) try_files == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"webpubsub_event_handler\" in %s:%ui is on in "
+                          "location \"%V\", which has no content handler: "
+                          "add proxy_pass (or fastcgi_pass, ...) to the "
+                          "application", conf->event_file, conf->event_line,
+                          &clcf->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
     if (conf->allowed_origins != NULL) {
         conf->origins = conf->allowed_origins;
         return NGX_CONF_OK;
@@ -658,4 +863,28 @@ ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
     o->len = conf->endpoint->host_len;
 
     return NGX_CONF_OK;
+}
+
+
+/* a module's location configuration at this level, found by its name */
+
+static void *
+ngx_http_webpubsub_module_conf(ngx_conf_t *cf, char *name)
+{
+    ngx_uint_t              i;
+    ngx_module_t          **modules;
+    ngx_http_conf_ctx_t    *ctx;
+
+    modules = cf->cycle->modules;
+    ctx = cf->ctx;
+
+    for (i = 0; modules[i]; i++) {
+        if (modules[i]->type == NGX_HTTP_MODULE
+            && ngx_strcmp(modules[i]->name, name) == 0)
+        {
+            return ctx->loc_conf[modules[i]->ctx_index];
+        }
+    }
+
+    return NULL;
 }

@@ -628,6 +628,14 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
+    if (ngx_http_webpubsub_check_handler(cf, ngx_http_webpubsub_token_handler,
+                                         "webpubsub_token", conf->token_file,
+                                         conf->token_line)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     missing = ngx_http_webpubsub_service_missing(conf);
 
     if (missing == NULL && conf->hub == NULL) {

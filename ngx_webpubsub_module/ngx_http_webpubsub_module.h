@@ -92,6 +92,7 @@ typedef struct {
     ngx_str_t                  connection_id;
     ngx_str_t                  user_id;
     ngx_str_t                  hub;
+    ngx_str_t                  origin;     /* for the log only */
 } ngx_http_webpubsub_event_t;
 
 
@@ -126,6 +127,7 @@ char *ngx_http_webpubsub_check_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler, const char *directive, u_char *file,
     ngx_uint_t line);
 
+ngx_int_t ngx_http_webpubsub_token_handler(ngx_http_request_t *r);
 char *ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,

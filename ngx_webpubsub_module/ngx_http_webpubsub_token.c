@@ -15,7 +15,6 @@
 #include "ngx_http_webpubsub_module.h"
 
 
-static ngx_int_t ngx_http_webpubsub_token_handler(ngx_http_request_t *r);
 static ngx_http_webpubsub_token_t *ngx_http_webpubsub_get_token(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_make_token(ngx_http_request_t *r,
@@ -47,13 +46,19 @@ ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     wlcf->token_line = cf->conf_file->line;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "is duplicate: this location already has a content handler "
+               "(proxy_pass, webpubsub_rest, ...)";
+    }
+
     clcf->handler = ngx_http_webpubsub_token_handler;
 
     return NGX_CONF_OK;
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
 {
     u_char                         *json, *p;

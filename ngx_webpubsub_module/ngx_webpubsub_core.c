@@ -9,6 +9,8 @@
 
 #include <stdlib.h>
 
+#include <jansson.h>
+
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -30,6 +32,7 @@
     (memcpy(dst, lit, sizeof(lit) - 1), (dst) + sizeof(lit) - 1)
 
 
+static int ngx_webpubsub_base64url_value(unsigned char c);
 static int ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len,
     const char *lit);
 static void ngx_webpubsub_trim(ngx_webpubsub_str_t *s);
@@ -1289,6 +1292,33 @@ ngx_webpubsub_check_event_type(const unsigned char *type, size_t len)
 }
 
 
+static int
+ngx_webpubsub_base64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+
+    if (c == '-') {
+        return 62;
+    }
+
+    if (c == '_') {
+        return 63;
+    }
+
+    return -1;
+}
+
+
 int
 ngx_webpubsub_hexval(unsigned char c)
 {
@@ -1340,6 +1370,76 @@ ngx_webpubsub_list_next(const unsigned char **p, const unsigned char *end,
  * of either case.  Every well-formed candidate is compared in full, in
  * constant time, so timing tells nothing of where a forgery differs.
  */
+
+/*
+ * A webhook's ce-signature is HMAC-SHA256(key, ce-connectionId), and a
+ * JWT's signature is HMAC-SHA256(key, "header.payload") with the same key:
+ * were such a signing input taken as a connection id, every client or REST
+ * token would sign a forged event.  The service's connection ids never
+ * look like one, so this shape is refused: two base64url parts joined by a
+ * dot, the first decoding to a JSON object (a JWS header).  Returns 1 for
+ * that shape, 0 otherwise.
+ */
+
+int
+ngx_webpubsub_jws_shaped(const unsigned char *s, size_t len)
+{
+    int             c, shaped;
+    size_t          i, dot, n;
+    json_t         *header;
+    uint32_t        acc;
+    unsigned int    bits;
+    json_error_t    err;
+    unsigned char   buf[NGX_WEBPUBSUB_ATTR_MAX / 4 * 3 + 3];
+
+    if (len == 0 || len > NGX_WEBPUBSUB_ATTR_MAX) {
+        return 0;
+    }
+
+    dot = len;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '.') {
+            if (dot != len) {
+                return 0;
+            }
+
+            dot = i;
+            continue;
+        }
+
+        if (ngx_webpubsub_base64url_value(s[i]) < 0) {
+            return 0;
+        }
+    }
+
+    /* a part of 4k + 1 characters is no base64url at all */
+    if (dot == 0 || dot == len || dot + 1 == len || dot % 4 == 1) {
+        return 0;
+    }
+
+    n = 0;
+    acc = 0;
+    bits = 0;
+
+    for (i = 0; i < dot; i++) {
+        c = ngx_webpubsub_base64url_value(s[i]);
+        acc = (acc << 6) | (uint32_t) c;
+        bits += 6;
+
+        if (bits >= 8) {
+            bits -= 8;
+            buf[n++] = (unsigned char) (acc >> bits);
+        }
+    }
+
+    header = json_loadb((const char *) buf, n, 0, &err);
+    shaped = json_is_object(header);
+    json_decref(header);
+
+    return shaped;
+}
+
 
 int
 ngx_webpubsub_signature_match(const unsigned char *value, size_t len,

@@ -194,6 +194,7 @@ int ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
     const unsigned char mac[NGX_WEBPUBSUB_SHA256_LEN]);
 int ngx_webpubsub_origin_match(const unsigned char *value, size_t len,
     const ngx_webpubsub_str_t *allowed, size_t nallowed);
+int ngx_webpubsub_jws_shaped(const unsigned char *s, size_t len);
 
 int ngx_webpubsub_strncaseeq(const unsigned char *a, const unsigned char *b,
     size_t len);

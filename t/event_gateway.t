@@ -191,7 +191,7 @@ sub post_event {
         body => $body // '{}');
 }
 
-$t->plan(115);
+$t->plan(116);
 
 # --- abuse protection ----------------------------------------------------
 
@@ -497,10 +497,12 @@ like($events, qr/^200 azure\.webpubsub\.user\.chat-message\|chat-message\|conn-v
 like($events, qr/^401 -\|-\|-\|-\|-$/m, 'a rejected event logs no attributes');
 
 my $log = $t->error_log();
-like($log, qr/\[info\].*webhook rejected with 401: invalid ce-signature/,
-    'rejections are logged at info with the reason');
-like($log, qr/\[info\].*webhook rejected with 400: ce-hub is not this hub/,
+like($log, qr/\[warn\].*webhook refused with 401: invalid ce-signature, uri "\/eventhandler\/[^"]*", ce-type "azure\.webpubsub\.[^"]+", ce-hub "[^"]+", origin "[^"]*"/,
+    'forged events are logged at warn with the reason and the attributes');
+like($log, qr/\[warn\].*webhook refused with 400: ce-hub is not this hub, .*ce-hub "[^"]+"/,
     'the reason names the problem');
+like($log, qr/\[info\].*webhook refused with 405: method not allowed/,
+    'a GET is a client mistake, logged at info');
 unlike($log, qr/\Q$PRIMARY\E|\Q$SECONDARY\E/, 'no key in error.log');
 
 # nginx itself prints request headers at debug level; the module does not

@@ -1088,6 +1088,47 @@ test_core_bounds(void)
 }
 
 
+/*
+ * The shapes of a JWS signing input, refused as connection ids; the
+ * base64url texts were encoded outside the core (Python's base64).
+ */
+
+static void
+test_jws_shaped(void)
+{
+    size_t  i;
+
+    static const struct {
+        const char  *id;
+        int          shaped;
+    } v[] = {
+        /* {"alg":"HS256","typ":"JWT"} . {"sub":"u1"} */
+        { "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MSJ9", 1 },
+        { "eyJhIjoxfQ.x", 1 },                   /* {"a":1} */
+        { "IHsiYSI6MX0g.eA", 1 },                /* white space around */
+        { "eyJhIjoxLCJhIjoyfQ.e30", 1 },         /* a duplicate name */
+        { "e30.e30", 1 },                        /* {} */
+        { "eyJhIjoxfQ", 0 },                     /* no dot */
+        { "eyJhIjoxfQ.", 0 },
+        { ".eyJhIjoxfQ", 0 },
+        { "eyJhIjoxfQ.e30.x", 0 },               /* two dots */
+        { "eyJhIjoxfQ=.e30", 0 },                /* padding */
+        { "WzFd.e30", 0 },                       /* [1]: not an object */
+        { "sensor.kitchen", 0 },                 /* an MQTT client id */
+        { "a.b", 0 },
+        { "eyJhIjoxf.e30", 0 },                  /* 9 characters */
+        { "0f9c97a2-f0bf-4706-afe8-7a14e0797b11", 0 },
+        { "", 0 }
+    };
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        check(ngx_webpubsub_jws_shaped((const unsigned char *) v[i].id,
+                                       strlen(v[i].id))
+              == v[i].shaped, v[i].id);
+    }
+}
+
+
 int
 main(void)
 {
@@ -1105,6 +1146,7 @@ main(void)
     test_event_type();
     test_signature();
     test_origin();
+    test_jws_shaped();
     test_rest_requests();
     test_uri_component();
     test_rest_values();
