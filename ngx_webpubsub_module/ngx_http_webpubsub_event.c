@@ -253,7 +253,12 @@ ngx_http_webpubsub_stray(ngx_http_request_t *r)
         return rc;
     }
 
-    return ngx_http_webpubsub_send_error(r, ev.status, &ev.reason);
+    /* NGX_OK from a phase handler would go on to the content handler */
+
+    rc = ngx_http_webpubsub_send_error(r, ev.status, &ev.reason);
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
 }
 
 

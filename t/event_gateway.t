@@ -44,6 +44,8 @@ http {
                       '$webpubsub_connection_id|$webpubsub_user_id|'
                       '$webpubsub_hub';
 
+    log_format errors '$status "$webpubsub_error"';
+
     map $webpubsub_event_type $is_user_event {
         ~^azure\.webpubsub\.user\.  yes;
         default                     no;
@@ -62,6 +64,7 @@ http {
         location /eventhandler/ {
             webpubsub_event_handler on;
             access_log %%TESTDIR%%/events.log events;
+            access_log %%TESTDIR%%/errors.log errors;
 
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -191,7 +194,7 @@ sub post_event {
         body => $body // '{}');
 }
 
-$t->plan(116);
+$t->plan(119);
 
 # --- abuse protection ----------------------------------------------------
 
@@ -495,6 +498,13 @@ my $events = $t->read_file('events.log');
 like($events, qr/^200 azure\.webpubsub\.user\.chat-message\|chat-message\|conn-vars\|bob\|chat$/m,
     'the variables in log_format');
 like($events, qr/^401 -\|-\|-\|-\|-$/m, 'a rejected event logs no attributes');
+
+my $errors = $t->read_file('errors.log');
+like($errors, qr/^401 "invalid ce-signature"$/m,
+    '$webpubsub_error holds the reason of a refusal');
+like($errors, qr/^400 "ce-hub is not this hub"$/m,
+    '$webpubsub_error: another reason');
+like($errors, qr/^200 "-"$/m, '$webpubsub_error is empty for a genuine event');
 
 my $log = $t->error_log();
 like($log, qr/\[warn\].*webhook refused with 401: invalid ce-signature, uri "\/eventhandler\/[^"]*", ce-type "azure\.webpubsub\.[^"]+", ce-hub "[^"]+", origin "[^"]*"/,
