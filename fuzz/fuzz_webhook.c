@@ -2,10 +2,12 @@
 /*
  * libFuzzer target: what a webhook request carries that the gateway
  * parses: ce-signature lists, WebHook-Request-Origin lists, ce-type and
- * the hub.  A signature made from the input's first bytes as the key must
+ * the hub, and connection ids shaped like a JWT.  A signature made from the input's first bytes as the key must
  * be found in any list that contains it.
  */
 
+
+#define _GNU_SOURCE
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,15 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
     (void) ngx_webpubsub_check_event_type(data, size);
     (void) ngx_webpubsub_check_hub(data, size);
+
+    /* a JWS signing input has exactly one dot */
+
+    if (ngx_webpubsub_jws_shaped(data, size)
+        && (memchr(data, '.', size) == NULL
+            || memchr(data, '.', size) != memrchr(data, '.', size)))
+    {
+        abort();
+    }
 
     /* the input as a signature header against a fixed MAC */
 
