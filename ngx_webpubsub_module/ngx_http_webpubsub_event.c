@@ -195,7 +195,7 @@ static ngx_int_t
 ngx_http_webpubsub_stray(ngx_http_request_t *r)
 {
     ngx_int_t                   rc;
-    ngx_uint_t                  i;
+    ngx_uint_t                  i, found;
     ngx_list_part_t            *part;
     ngx_table_elt_t            *h;
     ngx_http_webpubsub_ctx_t   *ctx;
@@ -208,6 +208,9 @@ ngx_http_webpubsub_stray(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    ngx_memzero(&ev, sizeof(ngx_http_webpubsub_event_t));
+    found = 0;
+
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -215,7 +218,7 @@ ngx_http_webpubsub_stray(ngx_http_request_t *r)
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return NGX_DECLINED;
+                break;
             }
 
             part = part->next;
@@ -223,11 +226,19 @@ ngx_http_webpubsub_stray(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (ngx_http_webpubsub_header_is(&h[i], &signature)
-            || ngx_http_webpubsub_header_is(&h[i], &type))
-        {
+        if (ngx_http_webpubsub_header_is(&h[i], &type)) {
+            ev.type = h[i].value;
+            found = 1;
             break;
         }
+
+        if (ngx_http_webpubsub_header_is(&h[i], &signature)) {
+            found = 1;
+        }
+    }
+
+    if (!found) {
+        return NGX_DECLINED;
     }
 
     /* a mirror of an event that its main request's gateway accepted */
@@ -239,8 +250,6 @@ ngx_http_webpubsub_stray(ngx_http_request_t *r)
             return NGX_DECLINED;
         }
     }
-
-    ngx_memzero(&ev, sizeof(ngx_http_webpubsub_event_t));
 
     ev.status = NGX_HTTP_FORBIDDEN;
     ngx_str_set(&ev.reason,
