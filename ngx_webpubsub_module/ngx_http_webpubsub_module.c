@@ -606,6 +606,10 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->endpoint = prev->endpoint;
         conf->client_base = prev->client_base;
         conf->keys = prev->keys;
+        conf->endpoint_file = prev->endpoint_file;
+        conf->endpoint_line = prev->endpoint_line;
+        conf->key_file = prev->key_file;
+        conf->key_line = prev->key_line;
     }
 
     ngx_conf_merge_ptr_value(conf->hub, prev->hub, NULL);
@@ -636,7 +640,7 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    missing = ngx_http_webpubsub_service_missing(conf);
+    missing = ngx_http_webpubsub_service_missing(cf, conf);
 
     if (missing == NULL && conf->hub == NULL) {
         missing = "no webpubsub_hub configured";
@@ -654,26 +658,60 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
-/* what a level lacks to call the service, or NULL */
+/*
+ * What a level lacks to call the service, or NULL.  A half of the service
+ * alone on a level is named with its line: the other half is usually
+ * inherited from another level, where it does not count.
+ */
 
 const char *
-ngx_http_webpubsub_service_missing(ngx_http_webpubsub_loc_conf_t *conf)
+ngx_http_webpubsub_service_missing(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf)
 {
-    if (conf->endpoint == NULL && conf->keys != NULL) {
-        return "an access key but no webpubsub_endpoint on the same level";
-    }
+    u_char      *msg, *last, *file;
+    size_t       len;
+    ngx_uint_t   line;
+    const char  *fmt, *fallback;
 
-    if (conf->endpoint == NULL) {
+    if (conf->endpoint == NULL && conf->keys != NULL) {
+        fmt = "an access key (set in %s:%ui) but no webpubsub_endpoint "
+              "on the same level";
+        fallback = "an access key but no webpubsub_endpoint on the same "
+                   "level";
+        file = conf->key_file;
+        line = conf->key_line;
+
+    } else if (conf->endpoint == NULL) {
         return "no webpubsub_endpoint or webpubsub_connection_string "
                "configured";
+
+    } else if (conf->keys == NULL) {
+        fmt = "an endpoint (set in %s:%ui) but no webpubsub_access_key or "
+              "webpubsub_access_key_file on the same level";
+        fallback = "an endpoint but no webpubsub_access_key or "
+                   "webpubsub_access_key_file on the same level";
+        file = conf->endpoint_file;
+        line = conf->endpoint_line;
+
+    } else {
+        return NULL;
     }
 
-    if (conf->keys == NULL) {
-        return "an endpoint but no webpubsub_access_key or "
-               "webpubsub_access_key_file on the same level";
+    if (file == NULL) {
+        return fallback;
     }
 
-    return NULL;
+    len = ngx_strlen(fmt) + ngx_strlen(file) + NGX_INT_T_LEN + 1;
+
+    msg = ngx_pnalloc(cf->pool, len);
+    if (msg == NULL) {
+        return fallback;
+    }
+
+    last = ngx_snprintf(msg, len - 1, fmt, file, line);
+    *last = '\0';
+
+    return (const char *) msg;
 }
 
 
@@ -682,12 +720,35 @@ ngx_http_webpubsub_set_service(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *url,
     ngx_webpubsub_str_t *port)
 {
-    size_t                     n;
+    u_char                    *msg, *last;
+    size_t                     n, len;
     const char                *err;
     ngx_webpubsub_endpoint_t  *ep;
+    u_char                     fix[NGX_WEBPUBSUB_ENDPOINT_MAX];
 
     if (wlcf->endpoint != NULL) {
         return "is duplicate: this level already has an endpoint";
+    }
+
+    /*
+     * An endpoint that parses may still be no service's: say what to give
+     * instead, as the mistake would show only as failed connections.
+     */
+
+    err = ngx_webpubsub_endpoint_mistake(url->data, url->len, port, fix, &n);
+
+    if (err != NULL) {
+        len = ngx_strlen(err) + sizeof(": use \"\"") + n;
+
+        msg = ngx_pnalloc(cf->pool, len);
+        if (msg == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        last = ngx_snprintf(msg, len - 1, "%s: use \"%*s\"", err, n, fix);
+        *last = '\0';
+
+        return (char *) msg;
     }
 
     ep = ngx_pcalloc(cf->pool, sizeof(ngx_webpubsub_endpoint_t));
@@ -709,6 +770,8 @@ ngx_http_webpubsub_set_service(ngx_conf_t *cf,
     wlcf->client_base.len = n;
 
     wlcf->endpoint = ep;
+    wlcf->endpoint_file = cf->conf_file->file.name.data;
+    wlcf->endpoint_line = cf->conf_file->line;
 
     return NGX_CONF_OK;
 }
@@ -754,6 +817,9 @@ ngx_http_webpubsub_add_key(ngx_conf_t *cf,
         if (wlcf->keys == NULL) {
             return NGX_CONF_ERROR;
         }
+
+        wlcf->key_file = cf->conf_file->file.name.data;
+        wlcf->key_line = cf->conf_file->line;
     }
 
     k = ngx_array_push(wlcf->keys);
@@ -797,6 +863,27 @@ ngx_http_webpubsub_connection_string(ngx_conf_t *cf, ngx_command_t *cmd,
 
     err = ngx_webpubsub_parse_connection_string(value[1].data, value[1].len,
                                                 &cs);
+
+    /*
+     * Unquoted, a connection string ends at its first ";" for nginx, and
+     * the rest becomes an unknown directive: this line comes first, so
+     * it says why half of the string is missing.
+     */
+
+    if (err != NULL
+        && ngx_strncmp(err, "has no ", 7) == 0
+        && ngx_strlchr(value[1].data, value[1].data + value[1].len, ';')
+           == NULL
+        && ngx_strlchr(value[1].data, value[1].data + value[1].len, '=')
+           != NULL)
+    {
+        return cs.endpoint.len == 0
+               ? "has no Endpoint: nginx ends a directive at the first "
+                 "\";\", so quote the whole connection string"
+               : "has no AccessKey: nginx ends a directive at the first "
+                 "\";\", so quote the whole connection string";
+    }
+
     if (err != NULL) {
         return (char *) err;
     }
@@ -848,12 +935,14 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_webpubsub_loc_conf_t *wlcf = conf;
 
-    char             *rv;
-    off_t             size;
-    ssize_t           n;
-    ngx_fd_t          fd;
-    ngx_str_t        *value, name, key;
-    ngx_file_info_t   fi;
+    char                 *rv;
+    off_t                 size;
+    ssize_t               n;
+    ngx_fd_t              fd;
+    ngx_str_t            *value, name, key;
+    const char           *err, *kind;
+    ngx_file_info_t       fi;
+    ngx_webpubsub_str_t   skey;
 
     value = cf->args->elts;
     name = value[1];
@@ -862,7 +951,13 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    /*
+     * O_NONBLOCK: opening a FIFO for reading would wait for a writer, and
+     * "nginx -t" with it; the type is checked on what was opened.
+     */
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK,
+                       NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "\"webpubsub_access_key_file\" directive cannot "
@@ -879,6 +974,18 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
         goto done;
     }
 
+    if (!ngx_is_file(&fi)) {
+        kind = ngx_is_dir(&fi) ? "a directory"
+               : S_ISFIFO(fi.st_mode) ? "a FIFO"
+               : "a device or other special file";
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_access_key_file\" directive: \"%V\" "
+                           "is not a regular file of at most 65536 bytes "
+                           "but %s", &name, kind);
+        goto done;
+    }
+
     size = ngx_file_size(&fi);
 
     /*
@@ -887,11 +994,11 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
      * some more white space, but is no place for anything large.
      */
 
-    if (!ngx_is_file(&fi) || size > NGX_HTTP_WEBPUBSUB_KEY_FILE_MAX) {
+    if (size > NGX_HTTP_WEBPUBSUB_KEY_FILE_MAX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webpubsub_access_key_file\" directive: \"%V\" "
-                           "is not a regular file of at most 65536 bytes",
-                           &name);
+                           "is not a regular file of at most 65536 bytes "
+                           "but has %O bytes", &name, size);
         goto done;
     }
 
@@ -908,24 +1015,25 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
         goto done;
     }
 
-    key.len = n;
-
-    while (key.len
-           && (key.data[key.len - 1] == '\n' || key.data[key.len - 1] == '\r'
-               || key.data[key.len - 1] == ' '
-               || key.data[key.len - 1] == '\t'))
-    {
-        key.len--;
-    }
-
-    if (key.len == 0) {
+    err = ngx_webpubsub_key_file(key.data, n, &skey);
+    if (err != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webpubsub_access_key_file\" directive: \"%V\" "
-                           "is empty", &name);
+                           "%s", &name, err);
         goto done;
     }
 
+    key.len = skey.len;
+
     rv = ngx_http_webpubsub_add_key(cf, wlcf, &key, 0);
+
+    if (rv == NGX_CONF_OK && (ngx_file_access(&fi) & S_IROTH)) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"webpubsub_access_key_file\" directive: \"%V\" "
+                           "is readable by every user of this host, "
+                           "restrict it with \"chmod 600\" or \"chmod 640\"",
+                           &name);
+    }
 
 done:
 

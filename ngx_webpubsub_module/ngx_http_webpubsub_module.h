@@ -39,6 +39,10 @@ typedef struct {
     ngx_webpubsub_endpoint_t  *endpoint;
     ngx_str_t                  client_base;    /* ws(s)://host[:port]/... */
     ngx_array_t               *keys;           /* of ..._key_t, [0] signs */
+    u_char                    *endpoint_file;  /* where each half was set */
+    ngx_uint_t                 endpoint_line;
+    u_char                    *key_file;       /* the first key */
+    ngx_uint_t                 key_line;
     ngx_http_complex_value_t  *hub;
 
     /* negotiate */
@@ -110,7 +114,7 @@ typedef struct {
 ngx_http_webpubsub_ctx_t *ngx_http_webpubsub_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_webpubsub_variable(ngx_http_variable_value_t *v,
     ngx_str_t *value);
-const char *ngx_http_webpubsub_service_missing(
+const char *ngx_http_webpubsub_service_missing(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf);
 ngx_int_t ngx_http_webpubsub_sign(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_webpubsub_claims_t *claims,

@@ -328,7 +328,7 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
         missing = "no webpubsub_rest_pass configured";
 
     } else {
-        missing = ngx_http_webpubsub_service_missing(conf);
+        missing = ngx_http_webpubsub_service_missing(cf, conf);
     }
 
     if (missing == NULL && conf->hub == NULL

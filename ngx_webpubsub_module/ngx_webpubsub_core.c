@@ -38,6 +38,9 @@ static int ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len,
 static void ngx_webpubsub_trim(ngx_webpubsub_str_t *s);
 static long ngx_webpubsub_parse_port(const unsigned char *p, size_t len);
 static int ngx_webpubsub_dot_segment(const unsigned char *p, size_t len);
+static int ngx_webpubsub_azure_host(const unsigned char *host, size_t len);
+static int ngx_webpubsub_has_pair(const unsigned char *s, size_t len,
+    const char *name);
 static size_t ngx_webpubsub_int64_length(int64_t n);
 static unsigned char *ngx_webpubsub_int64(unsigned char *dst, int64_t n);
 static size_t ngx_webpubsub_list_next(const unsigned char **p,
@@ -266,6 +269,97 @@ ngx_webpubsub_parse_connection_string(const unsigned char *s, size_t len,
 }
 
 
+/* a "name=" pair, as a connection string has them, anywhere in s */
+
+static int
+ngx_webpubsub_has_pair(const unsigned char *s, size_t len, const char *name)
+{
+    size_t  i, j, n;
+
+    n = strlen(name);
+
+    for (i = 0; i + n < len; i++) {
+        if (!ngx_webpubsub_strncaseeq(s + i, (const unsigned char *) name, n))
+        {
+            continue;
+        }
+
+        /* the parser allows white space before "=" */
+        for (j = i + n; j < len && (s[j] == ' ' || s[j] == '\t'); j++) {
+            /* void */
+        }
+
+        if (j < len && s[j] == '=') {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+const char *
+ngx_webpubsub_key_file(const unsigned char *data, size_t len,
+    ngx_webpubsub_str_t *key)
+{
+    size_t          i, eol;
+    unsigned char   c;
+
+    key->data = data;
+    key->len = 0;
+
+    /* Windows editors add one; the key would silently begin with it */
+    if (len >= 3 && data[0] == 0xef && data[1] == 0xbb && data[2] == 0xbf) {
+        return "starts with a UTF-8 byte order mark, save it without one";
+    }
+
+    if (ngx_webpubsub_has_pair(data, len, "accesskey")
+        || ngx_webpubsub_has_pair(data, len, "endpoint"))
+    {
+        return "holds a connection string, not a key: put only the "
+               "AccessKey value in it, or give the whole string to "
+               "webpubsub_connection_string";
+    }
+
+    for (eol = 0; eol < len && data[eol] != '\n'; eol++) {
+        /* void */
+    }
+
+    key->len = eol;
+
+    while (key->len
+           && (data[key->len - 1] == '\r' || data[key->len - 1] == ' '
+               || data[key->len - 1] == '\t'))
+    {
+        key->len--;
+    }
+
+    /* the rest may be line ends and white space, as editors leave them */
+
+    for (i = eol; i < len; i++) {
+        c = data[i];
+
+        if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
+            continue;
+        }
+
+        if (key->len == 0) {
+            return "starts with an empty line, put the key on the first "
+                   "line";
+        }
+
+        return "has a second line of text, but a key file holds one key: "
+               "give each key a file of its own";
+    }
+
+    if (key->len == 0) {
+        return "is empty";
+    }
+
+    return NULL;
+}
+
+
 const char *
 ngx_webpubsub_parse_endpoint(const unsigned char *url, size_t len,
     const ngx_webpubsub_str_t *port, ngx_webpubsub_endpoint_t *ep)
@@ -464,6 +558,167 @@ ngx_webpubsub_parse_endpoint(const unsigned char *url, size_t len,
     ep->len = d - ep->buf;
 
     return NULL;
+}
+
+
+/*
+ * The host names of Azure Web PubSub resources, which answer https only:
+ * <name>.webpubsub.azure.com, and <name>.webpubsub.azure.cn in Azure
+ * China.  Other clouds' names are left out rather than guessed.
+ */
+
+static int
+ngx_webpubsub_azure_host(const unsigned char *host, size_t len)
+{
+    size_t       i, n;
+    const char  *suffix;
+
+    static const char  *suffixes[] = {
+        ".webpubsub.azure.com",
+        ".webpubsub.azure.cn"
+    };
+
+    /* "x.webpubsub.azure.com." is the same host, written absolute */
+    if (len && host[len - 1] == '.') {
+        len--;
+    }
+
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        suffix = suffixes[i];
+        n = strlen(suffix);
+
+        if (len > n
+            && ngx_webpubsub_strncaseeq(host + len - n,
+                                        (const unsigned char *) suffix, n))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+const char *
+ngx_webpubsub_endpoint_mistake(const unsigned char *url, size_t len,
+    const ngx_webpubsub_str_t *port, unsigned char *fix, size_t *fix_len)
+{
+    size_t                     i, n, cut;
+    unsigned                   ws, azure, secure;
+    const char                *mistake, *client;
+    unsigned char             *d, tmp[NGX_WEBPUBSUB_ENDPOINT_MAX];
+    ngx_webpubsub_endpoint_t   ep;
+
+    /*
+     * The service's client paths (ngx_webpubsub_client_path()), as far as
+     * no proxy in front of the service would use them as a prefix of its
+     * own: "client/" alone might be one, "client/hubs/" is the service's.
+     */
+    static const char  *clients[] = {
+        "client/hubs/",
+        "clients/mqtt/",
+        "clients/socketio/"
+    };
+
+    *fix_len = 0;
+
+    /* a client URL comes with ?access_token=...: what precedes it counts */
+
+    for (i = 0; i < len; i++) {
+        if (url[i] == '?' || url[i] == '#') {
+            len = i;
+            break;
+        }
+    }
+
+    /* the client's schemes, read as the http and https they stand for */
+
+    ws = (len > 5
+          && ngx_webpubsub_strncaseeq(url, (const unsigned char *) "ws://", 5))
+         || (len > 6
+             && ngx_webpubsub_strncaseeq(url,
+                                         (const unsigned char *) "wss://", 6));
+
+    if (ws) {
+        if (len + 2 > sizeof(tmp)) {
+            return NULL;
+        }
+
+        /* "ws://h" becomes "http://h", and "wss://h" "https://h" */
+        memcpy(tmp, "http", 4);
+        memcpy(tmp + 4, url + 2, len - 2);
+        url = tmp;
+        len += 2;
+    }
+
+    if (ngx_webpubsub_parse_endpoint(url, len, port, &ep) != NULL) {
+        return NULL;
+    }
+
+    mistake = NULL;
+
+    /* a path that holds a client path is the client URL, or part of it */
+
+    for (i = 0;
+         mistake == NULL && i < sizeof(clients) / sizeof(clients[0]);
+         i++)
+    {
+        client = clients[i];
+        n = strlen(client);
+
+        for (cut = ep.path_start; cut + 1 + n <= ep.len; cut++) {
+            if (ep.buf[cut] == '/'
+                && ngx_webpubsub_strncaseeq(ep.buf + cut + 1,
+                                            (const unsigned char *) client,
+                                            n))
+            {
+                mistake = "has a client URL as endpoint, not the "
+                          "resource's origin";
+                cut++;
+                break;
+            }
+        }
+    }
+
+    if (mistake == NULL) {
+        cut = ep.len;
+    }
+
+    azure = ngx_webpubsub_azure_host(ep.buf + ep.host_start, ep.host_len);
+
+    if (mistake == NULL && azure && !ep.secure) {
+        mistake = ws ? "has a ws endpoint, but Azure Web PubSub needs https"
+                     : "has an http endpoint, but Azure Web PubSub needs "
+                       "https";
+    }
+
+    if (mistake == NULL && ws) {
+        mistake = "has an endpoint that is not http or https";
+    }
+
+    if (mistake == NULL) {
+        return NULL;
+    }
+
+    /* what to give instead: scheme, host, port, the path before "/client" */
+
+    secure = ep.secure || azure;
+
+    d = fix;
+    memcpy(d, secure ? "https://" : "http://", secure ? 8 : 7);
+    d += secure ? 8 : 7;
+
+    n = cut - ep.host_start;
+
+    /* without the final "/", as the portal shows an endpoint */
+    if (ep.buf[cut - 1] == '/') {
+        n--;
+    }
+
+    memcpy(d, ep.buf + ep.host_start, n);
+    *fix_len = d + n - fix;
+
+    return mistake;
 }
 
 

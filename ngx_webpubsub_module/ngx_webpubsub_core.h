@@ -157,6 +157,23 @@ const char *ngx_webpubsub_parse_connection_string(const unsigned char *s,
 const char *ngx_webpubsub_parse_endpoint(const unsigned char *url,
     size_t len, const ngx_webpubsub_str_t *port,
     ngx_webpubsub_endpoint_t *ep);
+/*
+ * An endpoint that parses but cannot be the service's: a client URL given
+ * for the resource's origin, or an Azure Web PubSub host without https.
+ * Returns the mistake, or NULL; fix (NGX_WEBPUBSUB_ENDPOINT_MAX bytes)
+ * gets the endpoint to give instead.  Also takes ws:// and wss://, which
+ * parse_endpoint() refuses, to say what they should be.
+ */
+const char *ngx_webpubsub_endpoint_mistake(const unsigned char *url,
+    size_t len, const ngx_webpubsub_str_t *port, unsigned char *fix,
+    size_t *fix_len);
+/*
+ * The key in a key file's contents: the first line, without the white
+ * space and line end after it.  Returns why the contents are no key file
+ * (the key would carry a mistake silently), or NULL.
+ */
+const char *ngx_webpubsub_key_file(const unsigned char *data, size_t len,
+    ngx_webpubsub_str_t *key);
 const char *ngx_webpubsub_check_hub(const unsigned char *hub, size_t len);
 
 const char *ngx_webpubsub_client_path(unsigned protocol);

@@ -1129,6 +1129,235 @@ test_jws_shaped(void)
 }
 
 
+static void
+test_endpoint_mistake(void)
+{
+    static const struct {
+        const char  *url;
+        const char  *port;
+        const char  *err;     /* NULL: no mistake */
+        const char  *fix;
+    } v[] = {
+        { "https://x.webpubsub.azure.com", NULL, NULL, NULL },
+        { "https://x.webpubsub.azure.com/", NULL, NULL, NULL },
+        { "http://127.0.0.1:8080", NULL, NULL, NULL },
+        { "http://h/client/", NULL, NULL, NULL },
+        { "http://h/clients/", NULL, NULL, NULL },
+        { "http://h/my-client/hubs/", NULL, NULL, NULL },
+        { "http://h/clienthubs/x", NULL, NULL, NULL },
+        { "http://webpubsub.azure.com", NULL, NULL, NULL },
+        { "http://x.webpubsub.azure.com.example", NULL, NULL, NULL },
+        { "http://xwebpubsub.azure.com", NULL, NULL, NULL },
+        { "ftp://x.webpubsub.azure.com", NULL, NULL, NULL },
+        { "ws://h?a=b&c", NULL, "has an endpoint that is not http or https",
+          "http://h" },
+        { "ws://", NULL, NULL, NULL },
+
+        { "https://x.webpubsub.azure.com/client/hubs/chat", NULL,
+          "has a client URL as endpoint, not the resource's origin",
+          "https://x.webpubsub.azure.com" },
+        { "x.webpubsub.azure.com/client/hubs/chat", NULL,
+          "has a client URL as endpoint, not the resource's origin",
+          "https://x.webpubsub.azure.com" },
+        { "WSS://X.WebPubSub.Azure.com/client/hubs/chat?access_token=a.b.c",
+          NULL, "has a client URL as endpoint, not the resource's origin",
+          "https://x.webpubsub.azure.com" },
+        { "http://x.webpubsub.azure.com/client/hubs/", NULL,
+          "has a client URL as endpoint, not the resource's origin",
+          "https://x.webpubsub.azure.com" },
+        { "ws://h:8080/base/clients/socketio/hubs/x", NULL,
+          "has a client URL as endpoint, not the resource's origin",
+          "http://h:8080/base" },
+        { "http://h/a/clients/mqtt/hubs/chat#f", NULL,
+          "has a client URL as endpoint, not the resource's origin",
+          "http://h/a" },
+        { "http://h/Client/Hubs", NULL,
+          "has a client URL as endpoint, not the resource's origin",
+          "http://h" },
+
+        { "http://x.webpubsub.azure.com", NULL,
+          "has an http endpoint, but Azure Web PubSub needs https",
+          "https://x.webpubsub.azure.com" },
+        { "HTTP://X.WebPubSub.Azure.COM/", NULL,
+          "has an http endpoint, but Azure Web PubSub needs https",
+          "https://x.webpubsub.azure.com" },
+        { "http://x.webpubsub.azure.cn", NULL,
+          "has an http endpoint, but Azure Web PubSub needs https",
+          "https://x.webpubsub.azure.cn" },
+        { "http://x.webpubsub.azure.com.", NULL,
+          "has an http endpoint, but Azure Web PubSub needs https",
+          "https://x.webpubsub.azure.com." },
+        { "http://x.webpubsub.azure.com", "8443",
+          "has an http endpoint, but Azure Web PubSub needs https",
+          "https://x.webpubsub.azure.com:8443" },
+        { "ws://x.webpubsub.azure.com", NULL,
+          "has a ws endpoint, but Azure Web PubSub needs https",
+          "https://x.webpubsub.azure.com" },
+        { "wss://x.webpubsub.azure.com", NULL,
+          "has an endpoint that is not http or https",
+          "https://x.webpubsub.azure.com" },
+        { "ws://h", NULL, "has an endpoint that is not http or https",
+          "http://h" },
+        { "wss://h:8443/p/", NULL, "has an endpoint that is not http or https",
+          "https://h:8443/p" },
+    };
+    unsigned char        fix[NGX_WEBPUBSUB_ENDPOINT_MAX];
+    size_t               i, n;
+    const char          *err;
+    ngx_webpubsub_str_t  port, *pp;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        pp = NULL;
+
+        if (v[i].port) {
+            port.data = (const unsigned char *) v[i].port;
+            port.len = strlen(v[i].port);
+            pp = &port;
+        }
+
+        n = 12345;
+        err = ngx_webpubsub_endpoint_mistake((const unsigned char *) v[i].url,
+                                             strlen(v[i].url), pp, fix, &n);
+
+        if (v[i].err == NULL) {
+            check(err == NULL && n == 0, v[i].url);
+            if (err != NULL) {
+                printf("  got: %s\n", err);
+            }
+            continue;
+        }
+
+        check(err != NULL && strcmp(err, v[i].err) == 0, v[i].url);
+        check(eq(fix, n, v[i].fix), v[i].fix);
+        if (err == NULL || !eq(fix, n, v[i].fix)) {
+            printf("  got: %s, \"%.*s\"\n", err ? err : "(none)", (int) n,
+                   (const char *) fix);
+        }
+    }
+}
+
+
+static void
+test_endpoint_mistake_bound(void)
+{
+    static const char     suffix[] = ".webpubsub.azure.com";
+    unsigned char         url[NGX_WEBPUBSUB_ENDPOINT_MAX + 16];
+    unsigned char         fix[NGX_WEBPUBSUB_ENDPOINT_MAX + 1];
+    size_t                n, host, len;
+    const char           *err;
+
+    /*
+     * The longest endpoint that parses, "http://<host>/", 2048 bytes
+     * normalised: its fix, "https://<host>", must fit the documented
+     * NGX_WEBPUBSUB_ENDPOINT_MAX bytes (the canary after them stays).
+     */
+
+    host = NGX_WEBPUBSUB_ENDPOINT_MAX - 8 - (sizeof(suffix) - 1);
+    memcpy(url, "http://", 7);
+    memset(url + 7, 'h', host);
+    memcpy(url + 7 + host, suffix, sizeof(suffix) - 1);
+    len = 7 + host + sizeof(suffix) - 1;
+
+    fix[NGX_WEBPUBSUB_ENDPOINT_MAX] = 0xa5;
+    err = ngx_webpubsub_endpoint_mistake(url, len, NULL, fix, &n);
+    check(err != NULL && n == len + 1 && n == NGX_WEBPUBSUB_ENDPOINT_MAX
+          && memcmp(fix, "https://", 8) == 0
+          && memcmp(fix + 8, url + 7, len - 7) == 0
+          && fix[NGX_WEBPUBSUB_ENDPOINT_MAX] == 0xa5,
+          "longest http Azure endpoint: https fix fits");
+
+    /* one more byte: parse_endpoint() refuses it, and so no fix is given */
+    memcpy(url + 7 + host + 1, suffix, sizeof(suffix) - 1);
+    url[7 + host] = 'h';
+    err = ngx_webpubsub_endpoint_mistake(url, len + 1, NULL, fix, &n);
+    check(err == NULL && n == 0, "too long: no mistake, parse says why");
+
+    /* ws:// is read as http://, two bytes more, and stays bounded */
+    memcpy(url, "ws://", 5);
+    memset(url + 5, 'h', NGX_WEBPUBSUB_ENDPOINT_MAX + 8);
+    err = ngx_webpubsub_endpoint_mistake(url, NGX_WEBPUBSUB_ENDPOINT_MAX + 8,
+                                         NULL, fix, &n);
+    check(err == NULL && n == 0, "long ws URL: no mistake, parse says why");
+}
+
+
+static void
+test_key_file(void)
+{
+    static const struct {
+        const char  *in;
+        size_t       len;     /* 0: strlen(in) */
+        const char  *err;
+        const char  *key;
+    } v[] = {
+        { "abc", 0, NULL, "abc" },
+        { "abc\r\n", 0, NULL, "abc" },
+        { "abc \t\r\n\n \n\r\n", 0, NULL, "abc" },
+        { "a b", 0, NULL, "a b" },
+        { "k3y+/base64==\n", 0, NULL, "k3y+/base64==" },
+        { "accesskey\n", 0, NULL, "accesskey" },
+        { "\xef\xbb", 0, NULL, "\xef\xbb" },
+        { "a\0b", 3, NULL, NULL },
+        { "", 0, "is empty", NULL },
+        { "\n", 0, "is empty", NULL },
+        { " \t\r\n\n", 0, "is empty", NULL },
+        { "\xef\xbb\xbf" "abc\n", 0,
+          "starts with a UTF-8 byte order mark, save it without one", NULL },
+        { "\xef\xbb\xbf", 0,
+          "starts with a UTF-8 byte order mark, save it without one", NULL },
+        { "a\nb", 0, "has a second line of text, but a key file holds one "
+          "key: give each key a file of its own", NULL },
+        { "a\n\n \r\n b\n", 0, "has a second line of text, but a key file "
+          "holds one key: give each key a file of its own", NULL },
+        { "\nabc", 0, "starts with an empty line, put the key on the first "
+          "line", NULL },
+        { "  \r\nabc\n", 0, "starts with an empty line, put the key on the "
+          "first line", NULL },
+        { "Endpoint=https://h;AccessKey=x;Version=1.0;\n", 0,
+          "holds a connection string, not a key: put only the AccessKey "
+          "value in it, or give the whole string to "
+          "webpubsub_connection_string", NULL },
+        { "ACCESSKEY \t=x", 0,
+          "holds a connection string, not a key: put only the AccessKey "
+          "value in it, or give the whole string to "
+          "webpubsub_connection_string", NULL },
+        { "x\nendpoint=", 0,
+          "holds a connection string, not a key: put only the AccessKey "
+          "value in it, or give the whole string to "
+          "webpubsub_connection_string", NULL },
+    };
+    size_t               i, len;
+    const char          *err;
+    ngx_webpubsub_str_t  key;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        len = v[i].len ? v[i].len : strlen(v[i].in);
+
+        err = ngx_webpubsub_key_file((const unsigned char *) v[i].in, len,
+                                     &key);
+
+        if (v[i].err) {
+            check(err != NULL && strcmp(err, v[i].err) == 0, v[i].in);
+            if (err == NULL || strcmp(err, v[i].err) != 0) {
+                printf("  got: %s\n", err ? err : "(no error)");
+            }
+            continue;
+        }
+
+        check(err == NULL, v[i].in);
+
+        if (v[i].key) {
+            check(eq(key.data, key.len, v[i].key), v[i].key);
+
+        } else {
+            /* a NUL is a byte of the key like any other */
+            check(key.len == len && key.data == (const unsigned char *) v[i].in,
+                  "key with a NUL");
+        }
+    }
+}
+
+
 int
 main(void)
 {
@@ -1153,6 +1382,9 @@ main(void)
     test_next_link_and_form();
     test_endpoint_bound();
     test_core_bounds();
+    test_endpoint_mistake();
+    test_endpoint_mistake_bound();
+    test_key_file();
 
     printf("%d passed, %d failed\n", passed, failed);
 
