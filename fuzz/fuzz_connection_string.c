@@ -47,12 +47,33 @@ check_endpoint(const unsigned char *url, size_t len,
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
+    size_t                     fix_len;
+    unsigned char              fix[NGX_WEBPUBSUB_ENDPOINT_MAX];
     const unsigned char       *end;
+    ngx_webpubsub_str_t        key;
     ngx_webpubsub_conn_str_t   cs;
 
     end = data + size;
 
     check_endpoint(data, size, NULL);
+
+    /* the endpoint to give instead fits its buffer */
+
+    fix_len = 0;
+
+    if (ngx_webpubsub_endpoint_mistake(data, size, NULL, fix, &fix_len)
+        != NULL && fix_len > sizeof(fix))
+    {
+        abort();
+    }
+
+    /* a key file's key is a part of the file */
+
+    if (ngx_webpubsub_key_file(data, size, &key) == NULL
+        && (key.data < data || key.data + key.len > end || key.len == 0))
+    {
+        abort();
+    }
 
     memset(&cs, 0, sizeof(cs));
 

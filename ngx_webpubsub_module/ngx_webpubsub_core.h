@@ -167,6 +167,7 @@ const char *ngx_webpubsub_parse_endpoint(const unsigned char *url,
 const char *ngx_webpubsub_endpoint_mistake(const unsigned char *url,
     size_t len, const ngx_webpubsub_str_t *port, unsigned char *fix,
     size_t *fix_len);
+
 /*
  * The key in a key file's contents: the first line, without the white
  * space and line end after it.  Returns why the contents are no key file
@@ -174,6 +175,7 @@ const char *ngx_webpubsub_endpoint_mistake(const unsigned char *url,
  */
 const char *ngx_webpubsub_key_file(const unsigned char *data, size_t len,
     ngx_webpubsub_str_t *key);
+
 const char *ngx_webpubsub_check_hub(const unsigned char *hub, size_t len);
 
 const char *ngx_webpubsub_client_path(unsigned protocol);
