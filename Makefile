@@ -1,6 +1,8 @@
 # The two commands a new user runs (as root, on Debian):
-#   make run    build the module and serve a negotiate endpoint on 127.0.0.1
-#   make test   build the module and run the whole test suite
+#   make run    build the module and run the chat demo (examples/chat.conf:
+#               negotiate, event gateway and REST, with a local stand-in of
+#               the service and a chat app) on 127.0.0.1:8080 (RUN_PORT=...)
+#   make test   build the module, run the C unit tests and the whole suite
 # Both install what is missing first (tools/deps.sh).
 
 BUILD      = $(CURDIR)/build

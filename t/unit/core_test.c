@@ -1,7 +1,7 @@
 
 /*
  * Unit tests of the protocol core, outside nginx.  Expected values are
- * vectors from PROTOCOL.md (produced by the JS SDK), RFC 4648, or are
+ * vectors from docs/protocol.md (produced by the JS SDK), RFC 4648, or
  * checked independently (jansson parses every JSON the core writes).
  */
 
@@ -132,7 +132,7 @@ test_client_token(void)
              "TEiXSwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDM2MDAsImF1ZCI6Imh0"
              "dHA6Ly9sb2NhbGhvc3Q6ODA4MC9jbGllbnQvaHVicy9jaGF0Iiwic3ViIjoidXN"
              "lcjEifQ.jrGRD6vRoA0pVLXu2wLTs8kcvCepom6KoafVSxg4odY"),
-          "PROTOCOL.md 2.1 token vector");
+          "docs/protocol.md 2.1 token vector");
 
     /* anonymous, no roles, no groups: only iat, exp, aud */
     c.sub.len = 0;
@@ -172,7 +172,7 @@ test_rest_token(void)
              "V4cCI6MTcwMDAwMzYwMCwiYXVkIjoiaHR0cDovL2xvY2FsaG9zdDo4MDgwL2Fwa"
              "S9odWJzL2NoYXQvOnNlbmQ_YXBpLXZlcnNpb249MjAyNC0xMi0wMSJ9.NEDe3og"
              "meXPd9MzJ71hLfdtA-Z9VstCwc0ssoF_Pdtc"),
-          "PROTOCOL.md 3.3(a) REST token vector");
+          "docs/protocol.md 3.3(a) REST token vector");
 
     ngx_webpubsub_jwt_sign(token, &tlen, (const unsigned char *) payload_c,
                            sizeof(payload_c) - 1, hkey);
@@ -182,7 +182,7 @@ test_rest_token(void)
              "S9odWJzL2NoYXQvY29ubmVjdGlvbnMvY29ubjE_YXBpLXZlcnNpb249MjAyNC0x"
              "Mi0wMSZyZWFzb249YnllIn0.ytxPQdveG2i8HPFitxLvmJrQ8soPcogkBERtle_"
              "30lY"),
-          "PROTOCOL.md 3.3(c) REST token vector");
+          "docs/protocol.md 3.3(c) REST token vector");
 
     ngx_webpubsub_hmac_free(hkey);
 }
@@ -561,7 +561,7 @@ test_signature(void)
         const char  *value;
         int          match;
     } v[] = {
-        /* PROTOCOL.md 4.3: key abc, connection conn1 */
+        /* docs/protocol.md 4.3: key abc, connection conn1 */
         { "sha256=" SIG_ABC, 1 },
         { "SHA256=" SIG_ABC_UPPER, 1 },
         { "sha256=" SIG_DEF ",sha256=" SIG_ABC, 1 },
@@ -653,7 +653,7 @@ rest_url(unsigned char *dst, const char *endpoint, const char *op_name,
 }
 
 
-/* PROTOCOL.md 3.3: the URLs the JS SDK calls, and their signed tokens */
+/* docs/protocol.md 3.3: the URLs the JS SDK calls, and their tokens */
 static void
 test_rest_requests(void)
 {
@@ -791,7 +791,7 @@ test_uri_component(void)
 
         len = ngx_webpubsub_uri_component(buf, (const unsigned char *) s,
                                           sizeof(s) - 1) - buf;
-        check(eq(buf, len, "user%201%2F%C3%A9"), "PROTOCOL.md user 1/e-acute");
+        check(eq(buf, len, "user%201%2F%C3%A9"), "docs/protocol.md 3.3(d)");
     }
 }
 
