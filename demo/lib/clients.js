@@ -1,5 +1,5 @@
 // The client side: WebSocket endpoints, the token check, the connect event,
-// the JSON subprotocols and raw WebSocket (PROTOCOL.md 2.3, 4, 5).
+// the JSON subprotocols and raw WebSocket (docs/protocol.md 2.3, 4, 5).
 
 "use strict";
 
@@ -184,7 +184,7 @@ class ClientService {
     const supported = offered.find((p) => modeOf(p) !== "raw");
 
     // Reliable reconnection is not kept: the client is told so, and starts
-    // a new connection (PROTOCOL.md 5; as the service does for a lost one).
+    // a new connection (docs/protocol.md 5; as the service does for a lost one).
     if (first(params, "awps_connection_id")) {
       this.log("connection.recovery_refused", Object.assign(
         { reason: "reconnection is not supported: accepted, then closed with 1008",
@@ -261,7 +261,7 @@ class ClientService {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, new Connection(fields), groups));
   }
 
-  // The blocking connect event (PROTOCOL.md 4.4, 4.5).  Updates fields and
+  // The blocking connect event (docs/protocol.md 4.4, 4.5).  Updates fields and
   // returns {} to accept (with groups to replace), or { status, reason }.
   async connectEvent(req, fields, params, offered, claims) {
     const valid = await this.upstream.validate(fields.hub);

@@ -1,4 +1,4 @@
-// HS256 tokens as the service checks and mints them (PROTOCOL.md 2.3, 3.1):
+// HS256 tokens as the service checks and mints them (docs/protocol.md 2.3, 3.1):
 // the key is the access key's UTF-8 bytes, exp is required, exp and nbf are
 // checked with 5 minutes of clock skew, the issuer is not checked.
 

@@ -1,4 +1,4 @@
-// The OData filter of the REST API (PROTOCOL.md 5): a boolean expression
+// The OData filter of the REST API (docs/protocol.md 5): a boolean expression
 // over a connection's connectionId, userId, protocol and groups.
 //
 //   userId eq 'alice'          connectionId ne 'c1'       protocol eq null

@@ -1,4 +1,4 @@
-// The REST data-plane API (PROTOCOL.md 3), acting on the live connections.
+// The REST data-plane API (docs/protocol.md 3), acting on the live connections.
 // Routes, the token check and paging grew from t/fixtures/rest_recorder.js.
 
 "use strict";
@@ -27,7 +27,7 @@ class RestApi {
     Object.assign(this, { origin, endpoint, keys, entraToken, registry, clients, log });
   }
 
-  // PROTOCOL.md 3.1: aud is the request URL, with or without its query,
+  // docs/protocol.md 3.1: aud is the request URL, with or without its query,
   // compared ignoring case, raw or URL-decoded.
   checkAuth(req, route) {
     const token = bearer(req.headers.authorization);

@@ -1,4 +1,4 @@
-// The event handler side (PROTOCOL.md 4): the abuse-protection handshake,
+// The event handler side (docs/protocol.md 4): the abuse-protection handshake,
 // then CloudEvents in binary mode, signed with every access key.
 
 "use strict";
@@ -97,7 +97,7 @@ class Upstream {
     });
   }
 
-  // PROTOCOL.md 4.1: once per event handler host; a success is kept, a
+  // docs/protocol.md 4.1: once per event handler host; a success is kept, a
   // failure is retried after a backoff of 1 s doubling up to 1 min.
   async validate(hub) {
     const url = this.url(hub, "validate");
@@ -247,7 +247,7 @@ class Upstream {
     return result;
   }
 
-  // ce-connectionState (exactly one header; PROTOCOL.md 4.6) and cookies
+  // ce-connectionState (exactly one header; docs/protocol.md 4.6) and cookies
   // from a 2xx answer.  Sets result.error when the state is sent twice.
   applyAnswer(conn, result) {
     const states = [];

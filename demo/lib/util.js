@@ -5,7 +5,7 @@
 const crypto = require("node:crypto");
 const fs = require("node:fs");
 
-// PROTOCOL.md 3.2: hub names; group names are 1..1024 characters, not only
+// docs/protocol.md 3.2: hub names; group names are 1..1024 characters, not only
 // whitespace.  Hubs are case-insensitive, groups and ids case-sensitive.
 const HUB_RE = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
 const MAX_GROUP = 1024;
