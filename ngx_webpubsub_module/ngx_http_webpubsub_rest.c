@@ -76,6 +76,7 @@ struct ngx_http_webpubsub_rest_s {
     ngx_pool_cleanup_t             *old;           /* the call before */
 
     ngx_str_t                       authorization; /* "Bearer <token>" */
+    void                          **routed_conf;   /* where it was checked */
 
     /* its outcome, from the subrequest */
     ngx_http_request_t             *sr;
@@ -1235,6 +1236,7 @@ ngx_http_webpubsub_rest_route(ngx_http_request_t *sr)
     }
 
     rest->routed = 1;
+    rest->routed_conf = sr->loc_conf;
 
     if (rest->authorized) {
         return NGX_DECLINED;
@@ -1864,21 +1866,39 @@ static ngx_int_t
 ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest)
 {
-    json_t              *root, *token;
-    ngx_str_t            body;
-    ngx_uint_t           valid;
-    const char          *err;
-    json_error_t         jerr;
-    ngx_http_request_t  *sr;
+    json_t                    *root, *token;
+    ngx_str_t                  body;
+    ngx_uint_t                 valid;
+    const char                *err;
+    json_error_t               jerr;
+    ngx_http_request_t        *sr;
+    ngx_http_core_loc_conf_t  *clcf;
 
     sr = rest->sr;
     rest->sr = NULL;
 
     /*
      * Where the call went first: a location that was not checked (a
-     * "return" in its rewrite phase answers before the precontent phase)
-     * or did not proxy answers nothing the service said.
+     * "return" in its rewrite phase answers before the precontent phase,
+     * also after an error_page redirect from the checked one) or did not
+     * proxy answers nothing the service said.
      */
+
+    if (!rest->misrouted && rest->routed
+        && sr->loc_conf != rest->routed_conf)
+    {
+        clcf = ngx_http_get_module_loc_conf(sr, ngx_http_core_module);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
+                      "(of webpubsub_rest in %s:%ui) sent the call on to "
+                      "location \"%V\", which answered it: remove the "
+                      "error_page that does it",
+                      rest->op->name, &wlcf->rest_pass, wlcf->rest_file,
+                      wlcf->rest_line, &clcf->name);
+
+        rest->misrouted = 1;
+    }
 
     if (!rest->misrouted && !rest->routed
         && ngx_http_webpubsub_rest_check_route(sr, rest) == NGX_OK)

@@ -108,6 +108,23 @@ http {
             webpubsub_rest send_to_all;
         }
 
+        # an error page of another location stands in for the answer
+        location /_ie/ {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+            proxy_intercept_errors on;
+            error_page 500 =200 /fake;
+        }
+
+        location = /fake {
+            return 200 "{}";
+        }
+
+        location = /ie/send {
+            webpubsub_rest_pass /_ie/;
+            webpubsub_rest send_to_all;
+        }
+
         # another module's content handler
         location /_fcgi/ {
             internal;
@@ -139,9 +156,9 @@ http {
 EOF
 
 $t->run();
-# 2 that work, 5 for each of 6 refusals and 5 more about them, 1 after,
+# 2 that work, 5 for each of 7 refusals and 5 more about them, 1 after,
 # 16 on logging, 12 nginx -t cases
-$t->plan(2 + 5 * 6 + 5 + 1 + 16 + 12);
+$t->plan(2 + 5 * 7 + 5 + 1 + 16 + 12);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -234,6 +251,11 @@ my $n = $rec->count;
 refused('a return in the internal location', '/ret/send', $MISROUTED,
     qr/\[error\].* webpubsub: send_to_all: location "\/_ret\/" of webpubsub_rest_pass $PASS answered before its proxy_pass ran: remove "return" and "rewrite" from it/);
 is($rec->count, $n, 'a return in the internal location: nothing sent');
+
+$rec->control({ mode => 'status', status => 500, body => '{}' });
+refused('an error_page in the internal location', '/ie/send', $MISROUTED,
+    qr/\[error\].* webpubsub: send_to_all: location "\/_ie\/" of webpubsub_rest_pass $PASS sent the call on to location "\/fake", which answered it: remove the error_page that does it/);
+$rec->control({ mode => 'normal' });
 
 refused('fastcgi_pass in the internal location', '/fcgi/send', $MISROUTED,
     qr/\[error\].* webpubsub: send_to_all: location "\/_fcgi\/" of webpubsub_rest_pass $PASS answered without proxy_pass: make "proxy_pass http:\/\/127\.0\.0\.1:\d+;" its only content handler/);
