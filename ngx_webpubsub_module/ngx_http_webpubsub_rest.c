@@ -1781,7 +1781,9 @@ static ngx_int_t
 ngx_http_webpubsub_rest_nested(ngx_array_t *a,
     ngx_http_core_loc_conf_t *pclcf)
 {
+#if (NGX_PCRE)
     ngx_http_core_loc_conf_t  **clcfp;
+#endif
 
     if (pclcf->static_locations
         && ngx_http_webpubsub_rest_tree(a, pclcf->static_locations) != NGX_OK)
