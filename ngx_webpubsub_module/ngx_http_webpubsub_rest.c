@@ -26,6 +26,12 @@
 /* a token is signed again for the same URL after this many seconds */
 #define NGX_HTTP_WEBPUBSUB_REST_TOKEN_REUSE  30
 
+/* the pool of one call: its subrequest, token and proxy buffers */
+#define NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE  4096
+
+/* of the request line a proxy sent, this much is logged */
+#define NGX_HTTP_WEBPUBSUB_REST_LINE_LOG  256
+
 
 /*
  * The last token of a location and its URL, per worker: the same call
@@ -50,6 +56,7 @@ typedef struct {
 
 struct ngx_http_webpubsub_rest_s {
     const ngx_webpubsub_rest_op_t  *op;
+    ngx_http_webpubsub_loc_conf_t  *conf;
     ngx_str_t                       content_type;  /* of a message */
     ngx_str_t                       body;          /* of :addToGroups */
 
@@ -58,6 +65,18 @@ struct ngx_http_webpubsub_rest_s {
     ngx_str_t                       unparsed;      /* path?query on the wire */
     ngx_str_t                       uri;           /* to route by */
     ngx_str_t                       args;
+
+    /*
+     * Each call's memory is a pool of its own, freed once the call after
+     * it has come back: a list of 1000 pages then holds two pages' worth,
+     * not a thousand.
+     */
+    ngx_pool_t                     *pool;
+    ngx_pool_cleanup_t             *cur;           /* frees pool */
+    ngx_pool_cleanup_t             *old;           /* the call before */
+
+    ngx_str_t                       authorization; /* "Bearer <token>" */
+    void                          **routed_conf;   /* where it was checked */
 
     /* its outcome, from the subrequest */
     ngx_http_request_t             *sr;
@@ -73,6 +92,9 @@ struct ngx_http_webpubsub_rest_s {
     ngx_chain_t                   **last;
 
     unsigned                        done:1;
+    unsigned                        routed:1;      /* its location checked */
+    unsigned                        authorized:1;  /* the token is in */
+    unsigned                        misrouted:1;   /* refused and logged */
     unsigned                        answered:1;    /* a status line came */
     unsigned                        too_big:1;
     unsigned                        complete:1;    /* its last buffer came */
@@ -92,16 +114,35 @@ static void ngx_http_webpubsub_rest_set_call(
 static void ngx_http_webpubsub_rest_start(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_next_pool(ngx_http_request_t *r,
+    ngx_http_webpubsub_rest_t *rest);
+static void ngx_http_webpubsub_rest_free_pool(void *data);
 static ngx_int_t ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *token);
 static ngx_int_t ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
-    ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest,
-    ngx_str_t *token);
+    ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest);
 static ngx_int_t ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
     char *key, u_char *value, size_t len);
 static ngx_int_t ngx_http_webpubsub_rest_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_webpubsub_rest_route(ngx_http_request_t *sr);
+static ngx_int_t ngx_http_webpubsub_rest_check_route(ngx_http_request_t *sr,
+    ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_check_proxy(ngx_http_request_t *sr,
+    ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_webpubsub_rest_locations(ngx_array_t *a,
+    ngx_http_core_loc_conf_t *pclcf);
+static ngx_int_t ngx_http_webpubsub_rest_nested(ngx_array_t *a,
+    ngx_http_core_loc_conf_t *pclcf);
+static ngx_int_t ngx_http_webpubsub_rest_tree(ngx_array_t *a,
+    ngx_http_location_tree_node_t *node);
+static void ngx_http_webpubsub_rest_log_service(ngx_http_request_t *r,
+    ngx_http_request_t *sr, ngx_uint_t level, ngx_uint_t status,
+    const char *what);
 static ngx_int_t ngx_http_webpubsub_rest_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static void ngx_http_webpubsub_rest_resume(ngx_http_request_t *r);
@@ -115,10 +156,25 @@ static ngx_int_t ngx_http_webpubsub_rest_send_list(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webpubsub_rest_forward(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_uint_t status, ngx_str_t *body);
 static ngx_int_t ngx_http_webpubsub_rest_fail(ngx_http_request_t *r,
-    ngx_uint_t status, char *reason);
+    ngx_http_request_t *sr, ngx_uint_t status, char *reason);
 
 
 static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
+
+/*
+ * What tags the upstream of proxy_pass: ngx_http_proxy_handler sets
+ * u->output.tag to its module, and so does the HTTP/2 proxy of newer
+ * nginx; found by name, as a dynamic module cannot link to them.
+ */
+static ngx_module_t  *ngx_http_webpubsub_proxy_module;
+static ngx_module_t  *ngx_http_webpubsub_proxy_v2_module;
+
+static ngx_str_t  ngx_http_webpubsub_rest_misrouted =
+    ngx_string("webpubsub_rest_pass does not lead to an internal location "
+               "that proxies to the service");
+static ngx_str_t  ngx_http_webpubsub_rest_rewritten =
+    ngx_string("the internal location does not send the signed path "
+               "(a proxy_pass with a URI part?)");
 
 
 /* the service's answer headers a caller can act on */
@@ -148,6 +204,16 @@ ngx_http_webpubsub_rest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (wlcf->rest_op != NULL) {
         return "is duplicate";
+    }
+
+    /* proxy_pass, webpubsub_token or another handler came first */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "is duplicate: the location already has a content handler "
+               "(proxy_pass, webpubsub_token, ...); a webpubsub_rest "
+               "location must have no other";
     }
 
     value = cf->args->elts;
@@ -270,7 +336,6 @@ ngx_http_webpubsub_rest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     wlcf->rest_file = cf->conf_file->file.name.data;
     wlcf->rest_line = cf->conf_file->line;
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_webpubsub_rest_handler;
 
     return NGX_CONF_OK;
@@ -322,6 +387,16 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
 
     if (conf->rest_op == NULL) {
         return NGX_CONF_OK;
+    }
+
+    /* a handler set after webpubsub_rest (proxy_pass) replaced its own */
+
+    if (ngx_http_webpubsub_check_handler(cf, ngx_http_webpubsub_rest_handler,
+                                         "webpubsub_rest", conf->rest_file,
+                                         conf->rest_line)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     if (conf->rest_pass.len == 0) {
@@ -386,6 +461,10 @@ ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
     }
 
     if (!(r->method & allowed)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webpubsub: %s refused: method %V not allowed",
+                      wlcf->rest_op->name, &r->method_name);
+
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
@@ -425,6 +504,7 @@ ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
 
     ctx->rest = rest;
     rest->op = wlcf->rest_op;
+    rest->conf = wlcf;
 
     rc = ngx_http_webpubsub_rest_prepare(r, wlcf, rest, &reason);
 
@@ -700,16 +780,107 @@ ngx_http_webpubsub_rest_start(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
 
-    if (ngx_http_webpubsub_rest_call(r, wlcf, ctx->rest) != NGX_OK) {
+    if (ngx_http_webpubsub_rest_next_pool(r, ctx->rest) != NGX_OK
+        || ngx_http_webpubsub_rest_call(r, wlcf, ctx->rest) != NGX_OK)
+    {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 }
 
 
+/*
+ * A pool for the next call, and the one before the last freed: by now
+ * nothing refers to it (its subrequest ended a whole call ago, and every
+ * request posted then has run), unless the subrequest is still postponed
+ * in r's output, where it stays until r ends.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_next_pool(ngx_http_request_t *r,
+    ngx_http_webpubsub_rest_t *rest)
+{
+    ngx_pool_t                    *pool;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_postponed_request_t  *pr;
+
+    cln = rest->old;
+
+    if (cln != NULL && cln->data != NULL) {
+        for (pr = r->postponed; pr; pr = pr->next) {
+            if (pr->request && pr->request->pool == cln->data) {
+                break;
+            }
+        }
+
+        if (pr == NULL) {
+            ngx_destroy_pool(cln->data);
+            cln->data = NULL;
+
+        } else {
+            cln = NULL;
+        }
+    }
+
+    if (cln == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_webpubsub_rest_free_pool;
+        cln->data = NULL;
+    }
+
+    pool = ngx_create_pool(NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE,
+                           r->connection->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->data = pool;
+
+    rest->old = rest->cur;
+    rest->cur = cln;
+    rest->pool = pool;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webpubsub_rest_free_pool(void *data)
+{
+    if (data != NULL) {
+        ngx_destroy_pool(data);
+    }
+}
+
+
+/* a call, made in its own pool (the parent's pool while it is made) */
+
 static ngx_int_t
 ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest)
 {
+    ngx_int_t    rc;
+    ngx_pool_t  *pool;
+
+    pool = r->pool;
+    r->pool = rest->pool;
+
+    rc = ngx_http_webpubsub_rest_subrequest(r, wlcf, rest);
+
+    r->pool = pool;
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest)
+{
+    u_char                       *p;
     ngx_str_t                     token;
     ngx_uint_t                    i;
     ngx_chain_t                  *cl;
@@ -738,9 +909,23 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_webpubsub_rest_set_headers(r, &headers, rest, &token)
-        != NGX_OK)
-    {
+    /*
+     * The token goes in only once the subrequest is in the location it
+     * must run in (ngx_http_webpubsub_rest_route), never before.
+     */
+
+    rest->authorization.len = sizeof("Bearer ") - 1 + token.len;
+
+    p = ngx_pnalloc(r->pool, rest->authorization.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    rest->authorization.data = p;
+    ngx_memcpy(ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1),
+               token.data, token.len);
+
+    if (ngx_http_webpubsub_rest_set_headers(r, &headers, rest) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -833,6 +1018,9 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
 
     rest->sr = sr;
     rest->done = 0;
+    rest->routed = 0;
+    rest->authorized = 0;
+    rest->misrouted = 0;
     rest->complete = 0;
     rest->too_big = 0;
     rest->out = NULL;
@@ -850,6 +1038,9 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     sr->unparsed_uri = rest->unparsed;
     sr->valid_unparsed_uri = 1;
     sr->headers_in = headers;
+
+    /* the list was made on the stack: its one part is now the copy's */
+    sr->headers_in.headers.last = &sr->headers_in.headers.part;
     sr->request_body = rb;
     sr->discard_body = 0;
     sr->variables = variables;
@@ -922,11 +1113,8 @@ ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
-    ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest,
-    ngx_str_t *token)
+    ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest)
 {
-    u_char      *p;
-    size_t       len;
     ngx_list_t  *h;
 
     ngx_memzero(headers, sizeof(ngx_http_headers_in_t));
@@ -936,23 +1124,9 @@ ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
 
     h = &headers->headers;
 
+    /* room for the Authorization header to come, too */
+
     if (ngx_list_init(h, r->pool, 4, sizeof(ngx_table_elt_t)) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    len = sizeof("Bearer ") - 1 + token->len;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1),
-               token->data, token->len);
-
-    if (ngx_http_webpubsub_rest_push_header(h, "Authorization", p, len)
-        != NGX_OK)
-    {
         return NGX_ERROR;
     }
 
@@ -1023,6 +1197,245 @@ ngx_http_webpubsub_rest_push_header(ngx_list_t *headers, char *key,
 #endif
 
     return NGX_OK;
+}
+
+
+/*
+ * The precontent phase of a REST subrequest: the location it ended up in
+ * is checked, and only then does the token go in.  Routing depends on the
+ * whole server (a regex location, a shorter prefix, a server without the
+ * internal location); a token must never go where the operator did not
+ * send it, so anything but the named internal location is refused and
+ * nothing is sent.  It runs again after every internal redirect (try_files,
+ * error_page, X-Accel-Redirect), each time in the new location.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_route(ngx_http_request_t *sr)
+{
+    ngx_table_elt_t            *h;
+    ngx_http_webpubsub_rest_t  *rest;
+
+    if (sr->post_subrequest == NULL
+        || sr->post_subrequest->handler != ngx_http_webpubsub_rest_done)
+    {
+        return NGX_DECLINED;
+    }
+
+    rest = sr->post_subrequest->data;
+
+    if (rest->sr != sr || rest->done) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_webpubsub_rest_check_route(sr, rest) != NGX_OK) {
+        /* the caller gets a 500: ngx_http_webpubsub_rest_result() */
+        rest->routed = 0;
+        rest->misrouted = 1;
+        return NGX_ERROR;
+    }
+
+    rest->routed = 1;
+    rest->routed_conf = sr->loc_conf;
+
+    if (rest->authorized) {
+        return NGX_DECLINED;
+    }
+
+    h = ngx_list_push(&sr->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key.data = (u_char *) "Authorization";
+    h->key.len = sizeof("Authorization") - 1;
+    h->lowcase_key = (u_char *) "authorization";
+    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+    h->value = rest->authorization;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    rest->authorized = 1;
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The location a subrequest is in must be the one webpubsub_rest_pass
+ * names, exactly: not a regex location, not a shorter prefix, internal,
+ * with a content handler.  Otherwise one error line says what to fix.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_check_route(ngx_http_request_t *sr,
+    ngx_http_webpubsub_rest_t *rest)
+{
+    size_t                          olen;
+    u_char                         *origin;
+    ngx_str_t                      *pass;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    clcf = ngx_http_get_module_loc_conf(sr, ngx_http_core_module);
+    wlcf = rest->conf;
+    pass = &wlcf->rest_pass;
+
+    origin = wlcf->endpoint->buf;
+    olen = wlcf->endpoint->path_start;
+
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "webpubsub: %s: webpubsub_rest_pass \"%V\" (of "
+                      "webpubsub_rest in %s:%ui) matched the regex location "
+                      "\"%V\": add \"location ^~ %V { internal; proxy_pass "
+                      "%*s; }\" to this server, or make its location %V "
+                      "\"^~\"; the token was not sent there",
+                      rest->op->name, pass, wlcf->rest_file, wlcf->rest_line,
+                      &clcf->name, pass, olen, origin, pass);
+        return NGX_DECLINED;
+    }
+#endif
+
+    if (clcf->name.len != pass->len
+        || ngx_strncmp(clcf->name.data, pass->data, pass->len) != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "webpubsub: %s: webpubsub_rest_pass \"%V\" (of "
+                      "webpubsub_rest in %s:%ui) matched location \"%V\": "
+                      "add \"location %V { internal; proxy_pass %*s; }\" "
+                      "to this server; the token was not sent there",
+                      rest->op->name, pass, wlcf->rest_file, wlcf->rest_line,
+                      &clcf->name, pass, olen, origin);
+        return NGX_DECLINED;
+    }
+
+    if (!clcf->internal) {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
+                      "(of webpubsub_rest in %s:%ui) is not internal: add "
+                      "\"internal;\" to it; the token was not sent there",
+                      rest->op->name, pass, wlcf->rest_file, wlcf->rest_line);
+        return NGX_DECLINED;
+    }
+
+    /* an "if" block keeps the content handler of its location */
+
+    if (sr->content_handler == NULL
+        || sr->content_handler == ngx_http_webpubsub_rest_handler)
+    {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
+                      "(of webpubsub_rest in %s:%ui) has no proxy_pass: add "
+                      "\"proxy_pass %*s;\" to it; the token was not sent "
+                      "there",
+                      rest->op->name, pass, wlcf->rest_file, wlcf->rest_line,
+                      olen, origin);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Once the subrequest is over, what ran it: the proxy module (its tag on
+ * the upstream) sending exactly the method, path and query signed.  A
+ * proxy_pass with a URI part, a rewrite or proxy_method change them, and
+ * the service refuses the token with a 401 or answers a 404 that would
+ * otherwise reach the caller as the service's own word.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_check_proxy(ngx_http_request_t *sr,
+    ngx_http_webpubsub_rest_t *rest)
+{
+    u_char                         *p, *last, *origin;
+    size_t                          len, olen;
+    ngx_buf_t                      *b;
+    ngx_http_upstream_t            *u;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    u = sr->upstream;
+    wlcf = rest->conf;
+    clcf = ngx_http_get_module_loc_conf(sr, ngx_http_core_module);
+
+    origin = wlcf->endpoint->buf;
+    olen = wlcf->endpoint->path_start;
+
+    if (u == NULL
+        || ngx_http_webpubsub_proxy_module == NULL
+        || (u->output.tag != (ngx_buf_tag_t) ngx_http_webpubsub_proxy_module
+            && (ngx_http_webpubsub_proxy_v2_module == NULL
+                || u->output.tag
+                   != (ngx_buf_tag_t) ngx_http_webpubsub_proxy_v2_module)))
+    {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
+                      "(of webpubsub_rest in %s:%ui) answered without "
+                      "proxy_pass: make \"proxy_pass %*s;\" its only "
+                      "content handler",
+                      rest->op->name, &clcf->name, wlcf->rest_file,
+                      wlcf->rest_line, olen, origin);
+        return NGX_DECLINED;
+    }
+
+    /*
+     * HTTP/1.x: the request line is the start of the first buffer, as
+     * ngx_http_proxy_create_request() makes it; its pos moves as it is
+     * sent, its start does not.  HTTP/2 frames are not looked into.
+     */
+
+    if (u->output.tag != (ngx_buf_tag_t) ngx_http_webpubsub_proxy_module
+        || u->request_bufs == NULL || u->request_bufs->buf == NULL
+        || !ngx_buf_in_memory(u->request_bufs->buf))
+    {
+        return NGX_OK;
+    }
+
+    b = u->request_bufs->buf;
+
+    len = sr->method_name.len + 1 + rest->unparsed.len
+          + sizeof(" HTTP/1.") - 1;
+
+    if ((size_t) (b->last - b->start) >= len) {
+        p = b->start;
+
+        if (ngx_strncmp(p, sr->method_name.data, sr->method_name.len) == 0
+            && p[sr->method_name.len] == ' '
+            && ngx_strncmp(p + sr->method_name.len + 1, rest->unparsed.data,
+                           rest->unparsed.len)
+               == 0
+            && ngx_strncmp(p + len - (sizeof(" HTTP/1.") - 1), " HTTP/1.",
+                           sizeof(" HTTP/1.") - 1)
+               == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    last = ngx_strlchr(b->start, b->last, CR);
+    if (last == NULL) {
+        last = b->last;
+    }
+
+    len = ngx_min((size_t) (last - b->start),
+                  NGX_HTTP_WEBPUBSUB_REST_LINE_LOG);
+
+    ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                  "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
+                  "(of webpubsub_rest in %s:%ui) sent \"%*s\" instead of "
+                  "\"%V %V\": remove the URI part of proxy_pass in location "
+                  "\"%V\" (\"proxy_pass %*s;\"), and any rewrite or "
+                  "proxy_method there",
+                  rest->op->name, &clcf->name, wlcf->rest_file,
+                  wlcf->rest_line, len, b->start, &sr->method_name,
+                  &rest->unparsed, &clcf->name, olen, origin);
+
+    return NGX_DECLINED;
 }
 
 
@@ -1165,8 +1578,259 @@ ngx_http_webpubsub_rest_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 ngx_int_t
 ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
 {
+    ngx_uint_t                  i;
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_webpubsub_rest_route;
+
+    ngx_http_webpubsub_proxy_module = NULL;
+    ngx_http_webpubsub_proxy_v2_module = NULL;
+
+    for (i = 0; cf->cycle->modules[i]; i++) {
+        if (ngx_strcmp(cf->cycle->modules[i]->name, "ngx_http_proxy_module")
+            == 0)
+        {
+            ngx_http_webpubsub_proxy_module = cf->cycle->modules[i];
+
+        } else if (ngx_strcmp(cf->cycle->modules[i]->name,
+                              "ngx_http_proxy_v2_module")
+                   == 0)
+        {
+            ngx_http_webpubsub_proxy_v2_module = cf->cycle->modules[i];
+        }
+    }
+
+    return ngx_http_webpubsub_rest_check_conf(cf);
+}
+
+
+/*
+ * What nginx -t can tell of the internal location: in every server, each
+ * webpubsub_rest location's webpubsub_rest_pass must name a location of
+ * that server, exactly, that is internal, has a content handler and is
+ * not a webpubsub_rest location itself.  Where a request goes then (a
+ * regex location may still catch the URI) is checked per call.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf)
+{
+    size_t                          olen;
+    u_char                         *origin;
+    ngx_str_t                      *pass;
+    ngx_uint_t                      s, i, j;
+    ngx_array_t                     all;
+    ngx_http_core_loc_conf_t      **clcfp, *clcf, *target;
+    ngx_http_core_srv_conf_t      **cscfp;
+    ngx_http_core_main_conf_t      *cmcf;
+    ngx_http_webpubsub_loc_conf_t  *wlcf, *twlcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    cscfp = cmcf->servers.elts;
+
+    for (s = 0; s < cmcf->servers.nelts; s++) {
+
+        if (ngx_array_init(&all, cf->temp_pool, 16,
+                           sizeof(ngx_http_core_loc_conf_t *))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        clcf = cscfp[s]->ctx->loc_conf[ngx_http_core_module.ctx_index];
+
+        if (ngx_http_webpubsub_rest_nested(&all, clcf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (cscfp[s]->named_locations) {
+            for (clcfp = cscfp[s]->named_locations; *clcfp; clcfp++) {
+                if (ngx_http_webpubsub_rest_locations(&all, *clcfp)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+            }
+        }
+
+        clcfp = all.elts;
+
+        for (i = 0; i < all.nelts; i++) {
+            wlcf = clcfp[i]->loc_conf[ngx_http_webpubsub_module.ctx_index];
+
+            if (wlcf->rest_op == NULL) {
+                continue;
+            }
+
+            pass = &wlcf->rest_pass;
+            origin = wlcf->endpoint->buf;
+            olen = wlcf->endpoint->path_start;
+
+            if (ngx_http_webpubsub_proxy_module == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "\"webpubsub_rest\" directive in %s:%ui needs "
+                              "nginx's proxy module, which this nginx is "
+                              "built without", wlcf->rest_file,
+                              wlcf->rest_line);
+                return NGX_ERROR;
+            }
+
+            target = NULL;
+
+            for (j = 0; j < all.nelts; j++) {
+#if (NGX_PCRE)
+                if (clcfp[j]->regex) {
+                    continue;
+                }
+#endif
+                if (!clcfp[j]->named
+                    && clcfp[j]->name.len == pass->len
+                    && ngx_strncmp(clcfp[j]->name.data, pass->data,
+                                   pass->len)
+                       == 0)
+                {
+                    target = clcfp[j];
+                    break;
+                }
+            }
+
+            if (target == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "\"webpubsub_rest\" directive in %s:%ui: its "
+                              "server has no location \"%V\" of "
+                              "webpubsub_rest_pass: add \"location %V "
+                              "{ internal; proxy_pass %*s; }\" to it",
+                              wlcf->rest_file, wlcf->rest_line, pass, pass,
+                              olen, origin);
+                return NGX_ERROR;
+            }
+
+            twlcf = target->loc_conf[ngx_http_webpubsub_module.ctx_index];
+
+            if (target == clcfp[i] || twlcf->rest_op != NULL) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "\"webpubsub_rest\" directive in %s:%ui: "
+                              "webpubsub_rest_pass \"%V\" names %s, not an "
+                              "internal location that proxies to the "
+                              "service", wlcf->rest_file, wlcf->rest_line,
+                              pass,
+                              target == clcfp[i]
+                              ? "this webpubsub_rest location itself"
+                              : "another webpubsub_rest location");
+                return NGX_ERROR;
+            }
+
+            if (!target->internal) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "\"webpubsub_rest\" directive in %s:%ui: "
+                              "location \"%V\" of webpubsub_rest_pass is "
+                              "not internal: add \"internal;\" to it",
+                              wlcf->rest_file, wlcf->rest_line, pass);
+                return NGX_ERROR;
+            }
+
+            if (target->handler == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "\"webpubsub_rest\" directive in %s:%ui: "
+                              "location \"%V\" of webpubsub_rest_pass has "
+                              "no proxy_pass: add \"proxy_pass %*s;\" to it",
+                              wlcf->rest_file, wlcf->rest_line, pass,
+                              olen, origin);
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a location and every location inside it, once each */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_locations(ngx_array_t *a,
+    ngx_http_core_loc_conf_t *pclcf)
+{
+    ngx_http_core_loc_conf_t  **clcfp;
+
+    clcfp = ngx_array_push(a);
+    if (clcfp == NULL) {
+        return NGX_ERROR;
+    }
+
+    *clcfp = pclcf;
+
+    return ngx_http_webpubsub_rest_nested(a, pclcf);
+}
+
+
+/* the locations inside a server or a location, as nginx has sorted them */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_nested(ngx_array_t *a,
+    ngx_http_core_loc_conf_t *pclcf)
+{
+#if (NGX_PCRE)
+    ngx_http_core_loc_conf_t  **clcfp;
+#endif
+
+    if (pclcf->static_locations
+        && ngx_http_webpubsub_rest_tree(a, pclcf->static_locations) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+#if (NGX_PCRE)
+    if (pclcf->regex_locations) {
+        for (clcfp = pclcf->regex_locations; *clcfp; clcfp++) {
+            if (ngx_http_webpubsub_rest_locations(a, *clcfp) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+    }
+#endif
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_rest_tree(ngx_array_t *a,
+    ngx_http_location_tree_node_t *node)
+{
+    if (node == NULL) {
+        return NGX_OK;
+    }
+
+    if (node->exact
+        && ngx_http_webpubsub_rest_locations(a, node->exact) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (node->inclusive
+        && ngx_http_webpubsub_rest_locations(a, node->inclusive) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webpubsub_rest_tree(a, node->left) != NGX_OK
+        || ngx_http_webpubsub_rest_tree(a, node->right) != NGX_OK
+        || ngx_http_webpubsub_rest_tree(a, node->tree) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -1204,31 +1868,85 @@ static ngx_int_t
 ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest)
 {
-    json_t              *root, *token;
-    ngx_str_t            body;
-    ngx_uint_t           valid;
-    const char          *err;
-    json_error_t         jerr;
-    ngx_http_request_t  *sr;
+    json_t                    *root, *token;
+    ngx_str_t                  body;
+    ngx_uint_t                 valid;
+    const char                *err;
+    json_error_t               jerr;
+    ngx_http_request_t        *sr;
+    ngx_http_core_loc_conf_t  *clcf;
 
     sr = rest->sr;
     rest->sr = NULL;
+
+    /*
+     * Where the call went first: a location that was not checked (a
+     * "return" in its rewrite phase answers before the precontent phase,
+     * also after an error_page redirect from the checked one) or did not
+     * proxy answers nothing the service said.
+     */
+
+    if (!rest->misrouted && rest->routed
+        && sr->loc_conf != rest->routed_conf)
+    {
+        clcf = ngx_http_get_module_loc_conf(sr, ngx_http_core_module);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
+                      "(of webpubsub_rest in %s:%ui) sent the call on to "
+                      "location \"%V\", which answered it: remove the "
+                      "error_page that does it",
+                      rest->op->name, &wlcf->rest_pass, wlcf->rest_file,
+                      wlcf->rest_line, &clcf->name);
+
+        rest->misrouted = 1;
+    }
+
+    if (!rest->misrouted && !rest->routed
+        && ngx_http_webpubsub_rest_check_route(sr, rest) == NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
+                      "(of webpubsub_rest in %s:%ui) answered before its "
+                      "proxy_pass ran: remove \"return\" and \"rewrite\" "
+                      "from it",
+                      rest->op->name, &wlcf->rest_pass, wlcf->rest_file,
+                      wlcf->rest_line);
+    }
+
+    if (rest->misrouted || !rest->routed) {
+        return ngx_http_webpubsub_send_error(r,
+                                         NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         &ngx_http_webpubsub_rest_misrouted);
+    }
+
+    if (ngx_http_webpubsub_rest_check_proxy(sr, rest) != NGX_OK) {
+        return ngx_http_webpubsub_send_error(r,
+                                         NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         sr->upstream
+                                         && sr->upstream->output.tag
+                                            == (ngx_buf_tag_t)
+                                               ngx_http_webpubsub_proxy_module
+                                         ? &ngx_http_webpubsub_rest_rewritten
+                                         : &ngx_http_webpubsub_rest_misrouted);
+    }
 
     if (!rest->answered) {
         /* nothing came from the service: proxy gave up on it */
 
         if (rest->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
-            return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_GATEWAY_TIME_OUT,
+            return ngx_http_webpubsub_rest_fail(r, sr,
+                                      NGX_HTTP_GATEWAY_TIME_OUT,
                                       "the service did not answer in time");
         }
 
-        return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+        return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
                                   "no valid response from the service");
     }
 
     if (rest->http09) {
         /* proxy passes a reply without a status line on as a 200 */
-        return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+        return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
                                   "no valid HTTP response from the service");
     }
 
@@ -1241,7 +1959,7 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
     }
 
     if (rest->too_big) {
-        return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+        return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
                                   "the service's response exceeds "
                                   "subrequest_output_buffer_size");
     }
@@ -1252,11 +1970,29 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
             && sr->headers_out.content_length_n >= 0
             && (off_t) body.len != sr->headers_out.content_length_n))
     {
-        return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+        return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
                                   "the service's response was cut short");
     }
 
     if (rest->status != NGX_HTTP_OK) {
+        if (rest->status == NGX_HTTP_UNAUTHORIZED
+            || rest->status == NGX_HTTP_FORBIDDEN
+            || rest->status == NGX_HTTP_TOO_MANY_REQUESTS
+            || rest->status >= NGX_HTTP_INTERNAL_SERVER_ERROR)
+        {
+            /* the key, the resource or the service: the operator's affair */
+            ngx_http_webpubsub_rest_log_service(r, sr, NGX_LOG_ERR,
+                                                rest->status, NULL);
+
+        } else if (rest->status >= NGX_HTTP_BAD_REQUEST
+                   && !(rest->status == NGX_HTTP_NOT_FOUND
+                        && sr->method == NGX_HTTP_HEAD))
+        {
+            /* a call the service found wrong: the caller's values */
+            ngx_http_webpubsub_rest_log_service(r, sr, NGX_LOG_INFO,
+                                                rest->status, NULL);
+        }
+
         return ngx_http_webpubsub_rest_forward(r, sr, rest->status, &body);
     }
 
@@ -1266,7 +2002,7 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
         if (ngx_http_webpubsub_rest_page(r, wlcf, rest, &body, &err)
             != NGX_OK)
         {
-            return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+            return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
                                                 (char *) err);
         }
 
@@ -1286,7 +2022,7 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
         json_decref(root);
 
         if (!valid) {
-            return ngx_http_webpubsub_rest_fail(r, NGX_HTTP_BAD_GATEWAY,
+            return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
                                   "the service's token response is not "
                                   "{\"token\": string}");
         }
@@ -1387,7 +2123,8 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
     }
 
     if (rest->out) {
-        ngx_pfree(r->pool, rest->out->start);
+        /* the page's own pool: a large block, freed now */
+        ngx_pfree(rest->pool, rest->out->start);
         rest->out = NULL;
     }
 
@@ -1406,7 +2143,14 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
 
     len = json_string_length(link);
 
-    url = ngx_pnalloc(r->pool, NGX_WEBPUBSUB_ENDPOINT_MAX + len);
+    /* the next call's pool: the URL is its subrequest's */
+
+    if (ngx_http_webpubsub_rest_next_pool(r, rest) != NGX_OK) {
+        json_decref(root);
+        return NGX_ERROR;
+    }
+
+    url = ngx_pnalloc(rest->pool, NGX_WEBPUBSUB_ENDPOINT_MAX + len);
     if (url == NULL) {
         json_decref(root);
         return NGX_ERROR;
@@ -1590,19 +2334,93 @@ ngx_http_webpubsub_rest_forward(ngx_http_request_t *r,
 }
 
 
+/* a fault of the service or of the way to it: the operator's to see */
+
 static ngx_int_t
-ngx_http_webpubsub_rest_fail(ngx_http_request_t *r, ngx_uint_t status,
-    char *reason)
+ngx_http_webpubsub_rest_fail(ngx_http_request_t *r, ngx_http_request_t *sr,
+    ngx_uint_t status, char *reason)
 {
-    ngx_str_t  s;
+    ngx_str_t                   s;
+    ngx_http_webpubsub_ctx_t   *ctx;
+    ngx_http_webpubsub_rest_t  *rest;
 
     s.data = (u_char *) reason;
     s.len = ngx_strlen(reason);
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "webpubsub: REST call failed: %V", &s);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+    rest = ctx->rest;
+
+    ngx_http_webpubsub_rest_log_service(r, sr, NGX_LOG_ERR,
+                                        rest->answered ? rest->status : 0,
+                                        reason);
 
     return ngx_http_webpubsub_send_error(r, status, &s);
+}
+
+
+/*
+ * One line on what the service did: the operation, its status and its
+ * x-ms-error-code (a code such as "Error.Unauthorized", never a secret).
+ */
+
+static void
+ngx_http_webpubsub_rest_log_service(ngx_http_request_t *r,
+    ngx_http_request_t *sr, ngx_uint_t level, ngx_uint_t status,
+    const char *what)
+{
+    ngx_str_t                   code;
+    ngx_uint_t                  i;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
+    ngx_http_webpubsub_ctx_t   *ctx;
+
+    static ngx_str_t  none = ngx_string("none");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+
+    code = none;
+
+    part = status ? &sr->headers_out.headers.part : NULL;
+    h = part ? part->elts : NULL;
+
+    for (i = 0; part; i++) {
+
+        if (i >= part->nelts) {
+            part = part->next;
+            h = part ? part->elts : NULL;
+            i = (ngx_uint_t) -1;
+            continue;
+        }
+
+        if (h[i].hash != 0
+            && h[i].key.len == sizeof("x-ms-error-code") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-ms-error-code",
+                               h[i].key.len)
+               == 0)
+        {
+            code = h[i].value;
+            code.len = ngx_min(code.len, 128);
+            break;
+        }
+    }
+
+    if (what == NULL) {
+        ngx_log_error(level, r->connection->log, 0,
+                      "webpubsub: %s: the service answered %ui "
+                      "(x-ms-error-code: %V)",
+                      ctx->rest->op->name, status, &code);
+        return;
+    }
+
+    if (status) {
+        ngx_log_error(level, r->connection->log, 0,
+                      "webpubsub: %s: %s (status %ui, x-ms-error-code: %V)",
+                      ctx->rest->op->name, what, status, &code);
+        return;
+    }
+
+    ngx_log_error(level, r->connection->log, 0,
+                  "webpubsub: %s: %s", ctx->rest->op->name, what);
 }
 
 

@@ -305,7 +305,8 @@ my @cases = (
       qr/"webpubsub_rest" directive has no webpubsub_hub configured/ ],
     [ 'REST: health needs no hub',
       "webpubsub_connection_string \"$CS\";",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest health;', undef ],
+      'webpubsub_rest_pass /_wps/; webpubsub_rest health;'
+      . ' location /_wps/ { internal; proxy_pass http://127.0.0.1:1; }', undef ],
     [ 'REST: rest_pass that is not a URI',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
       'webpubsub_rest_pass _wps; webpubsub_rest health;',
@@ -344,7 +345,8 @@ my @cases = (
       . ' location /v { webpubsub_rest revoke_permission connection=c permission=joinLeaveGroup; }'
       . ' location /w { webpubsub_rest check_permission connection=c permission=$arg_p target=g; }'
       . ' location /x { webpubsub_rest generate_client_token user=u role=a role=b group=g group=h ttl_minutes=5 protocol=mqtt; }'
-      . ' location /y { webpubsub_rest health; }', undef ],
+      . ' location /y { webpubsub_rest health; }'
+      . ' location /_wps/ { internal; proxy_pass http://127.0.0.1:1; }', undef ],
     [ 'a full configuration',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
       'webpubsub_token_user_id $arg_u; webpubsub_token_roles a $arg_r;'

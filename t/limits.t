@@ -612,6 +612,8 @@ $t->write_file('k65537.key', ('k' x 4096) . (' ' x (65537 - 4097)) . "\n");
 my $CS_TAIL = 'webpubsub_access_key k; webpubsub_hub chat;';
 my $REST = 'webpubsub_endpoint http://h; webpubsub_access_key k;'
     . ' webpubsub_hub chat; webpubsub_rest_pass /_svc/;';
+# the internal location webpubsub_rest_pass names, in every server
+my $SVC = 'location /_svc/ { internal; proxy_pass http://127.0.0.1:1; }';
 
 # [ name, http-level lines, expected error (regex) or undef ]
 my @conf = (
@@ -689,44 +691,44 @@ my @conf = (
 
     # webpubsub_rest: parameters and literal values
     [ 'webpubsub_rest with 100 parameters',
-      "$REST server { location /a { webpubsub_rest send_to_all $EX100; } }",
+      "$REST server { $SVC location /a { webpubsub_rest send_to_all $EX100; } }",
       undef ],
     [ 'webpubsub_rest with 101 parameters',
-      "$REST server { location /a { webpubsub_rest send_to_all $EX100"
+      "$REST server { $SVC location /a { webpubsub_rest send_to_all $EX100"
       . ' excluded=e101; } }',
       qr/"webpubsub_rest" directive has more than 100 parameters/ ],
     [ 'literal group of 1024 units (1022 ASCII + U+1F600)',
-      "$REST server { location /a { webpubsub_rest group_exists group="
+      "$REST server { $SVC location /a { webpubsub_rest group_exists group="
       . ('g' x 1022) . "$smile; } }", undef ],
     [ 'literal group of 1025 units (1023 ASCII + U+1F600)',
-      "$REST server { location /a { webpubsub_rest group_exists group="
+      "$REST server { $SVC location /a { webpubsub_rest group_exists group="
       . ('g' x 1023) . "$smile; } }",
       qr/"webpubsub_rest" directive: parameter "group" is longer than 1024 characters/ ],
     [ 'literal ttl=300',
-      "$REST server { location /a { webpubsub_rest send_to_all ttl=300; } }",
+      "$REST server { $SVC location /a { webpubsub_rest send_to_all ttl=300; } }",
       undef ],
     [ 'literal ttl=301',
-      "$REST server { location /a { webpubsub_rest send_to_all ttl=301; } }",
+      "$REST server { $SVC location /a { webpubsub_rest send_to_all ttl=301; } }",
       qr/"webpubsub_rest" directive: parameter "ttl" must be a whole number of seconds from 0 to 300/ ],
     [ 'literal max_page_size=200',
-      "$REST server { location /a { webpubsub_rest list_connections group=g"
+      "$REST server { $SVC location /a { webpubsub_rest list_connections group=g"
       . ' max_page_size=200; } }', undef ],
     [ 'literal max_page_size=201',
-      "$REST server { location /a { webpubsub_rest list_connections group=g"
+      "$REST server { $SVC location /a { webpubsub_rest list_connections group=g"
       . ' max_page_size=201; } }',
       qr/"webpubsub_rest" directive: parameter "max_page_size" must be a whole number from 1 to 200/ ],
     [ 'literal top=2147483647',
-      "$REST server { location /a { webpubsub_rest list_connections group=g"
+      "$REST server { $SVC location /a { webpubsub_rest list_connections group=g"
       . ' top=2147483647; } }', undef ],
     [ 'literal top=2147483648',
-      "$REST server { location /a { webpubsub_rest list_connections group=g"
+      "$REST server { $SVC location /a { webpubsub_rest list_connections group=g"
       . ' top=2147483648; } }',
       qr/"webpubsub_rest" directive: parameter "top" must be a whole number from 1 to 2147483647/ ],
     [ 'literal user of 4090 bytes, the longest a parameter can hold',
-      "$REST server { location /a { webpubsub_rest send_to_user user="
+      "$REST server { $SVC location /a { webpubsub_rest send_to_user user="
       . ('u' x 4090) . '; } }', undef ],
     [ 'literal user of 4091 bytes: nginx\'s own "too long parameter"',
-      "$REST server { location /a { webpubsub_rest send_to_user user="
+      "$REST server { $SVC location /a { webpubsub_rest send_to_user user="
       . ('u' x 4091) . '; } }',
       qr/too long parameter "user=u+\.\.\." started in/ ],
 );

@@ -5,7 +5,10 @@ package RestRecorder;
 # against it), for the REST tests.
 #
 #   my $rec = RestRecorder->start($t, port => 1, keys => [$KEY],
-#                                 entra_token => 'entra-...');
+#                                 entra_token => 'entra-...',
+#                                 name => 'recorder');
+#   (name: of its log and output files in the test directory, so that
+#   two recorders can run in one test)
 #   $rec->port, $rec->origin              where it listens
 #   $rec->control({ mode => 'status', status => 500, ... })
 #   $rec->count                           requests logged so far
@@ -41,11 +44,12 @@ sub start {
     my ($class, $t, %o) = @_;
     my $port = $t->port($o{port} // 1);
     my $dir = $t->testdir;
+    my $name = $o{name} // 'recorder';
     my $self = bless {
         t      => $t,
         port   => $port,
         origin => "http://127.0.0.1:$port",
-        log    => "$dir/recorder.jsonl",
+        log    => "$dir/$name.jsonl",
         keys   => $o{keys},
         entra  => $o{entra_token} // 'entra-token-for-rest-tests',
     }, $class;
@@ -64,7 +68,7 @@ sub start {
     my $script = "$FindBin::Bin/fixtures/rest_recorder.js";
     $t->run_daemon(sub {
         @ENV{keys %env} = values %env;
-        open(STDOUT, '>>', "$dir/recorder.out") or die "recorder.out: $!";
+        open(STDOUT, '>>', "$dir/$name.out") or die "$name.out: $!";
         open(STDERR, '>&', \*STDOUT) or die "dup: $!";
         exec(node(), $script) or die "exec node: $!";
     });
@@ -76,7 +80,7 @@ sub start {
         my $r = $ua->get("$self->{origin}/__control/ping");
         last if $r->{status} == 200 && $r->{content} eq 'ok';
         die "the REST recorder did not start:\n"
-            . slurp("$dir/recorder.out") . "\n"
+            . slurp("$dir/$name.out") . "\n"
             if time() > $deadline;
         sleep(0.05);
     }
