@@ -23,8 +23,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
-use JSON::PP;
 use WebPubSub::Nginx;
+use WebPubSub::EventApp;
 
 my $KEY = 'bypass-key-0123456789';
 my $HUB = 'chat';
@@ -33,7 +33,6 @@ my $STRAY =
 
 my $t = WebPubSub::Nginx->new();
 my $app_port = $t->port(1);
-my $app_log = $t->testdir . '/app.log';
 
 $t->write_file('404.html', "the ordinary error page\n");
 $t->write_file('sorry.html', "the app is down\n");
@@ -175,31 +174,12 @@ http {
 }
 EOF
 
-# the app's complaints about the bodiless requests that got through
-# (before the fix) go to a file, not into the TAP stream
-$t->run_daemon(sub {
-    open(STDOUT, '>>', $t->testdir . '/app.out') or die "app.out: $!";
-    open(STDERR, '>&', \*STDOUT) or die "dup: $!";
-    exec($ENV{TEST_NODE} // 'node', "$FindBin::Bin/fixtures/event_app.js",
-        $app_port, $HUB, $app_log) or die "exec node: $!";
-});
-$t->wait_for_port($app_port, 20);
+my $app = WebPubSub::EventApp->start($t, $app_port, $HUB, quiet => 1);
 $t->run();
 
-my $json = JSON::PP->new->utf8->canonical;
+sub app_log { $app->log() }
 
-sub app_log {
-    open my $fh, '<', $app_log or return ();
-    my @lines = map { $json->decode($_) } grep { /\S/ } <$fh>;
-    return grep { !$_->{listening} } @lines;
-}
-
-sub arrivals_of {
-    my ($conn) = @_;
-    return grep { $_->{arrived}
-                  && ($_->{headers}{'ce-connectionid'} // '') eq $conn }
-        app_log();
-}
+sub arrivals_of { $app->arrivals_of(@_) }
 
 sub sig {
     my ($conn, $key) = @_;

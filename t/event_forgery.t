@@ -27,6 +27,7 @@ use Test::More;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use WebPubSub::Nginx;
+use WebPubSub::EventApp;
 use RestRecorder;
 
 my $KEY = 'forgery-key-0123456789';
@@ -34,7 +35,6 @@ my $HUB = 'chat';
 
 my $t = WebPubSub::Nginx->new();
 my $app_port = $t->port(1);
-my $app_log = $t->testdir . '/app.log';
 my $rec = RestRecorder->start($t, port => 2, keys => [$KEY]);
 my $ORIGIN = $rec->origin;
 
@@ -117,31 +117,14 @@ http {
 }
 EOF
 
-# the app's complaints about the bodiless requests that got through
-# (before the fix) go to a file, not into the TAP stream
-$t->run_daemon(sub {
-    open(STDOUT, '>>', $t->testdir . '/app.out') or die "app.out: $!";
-    open(STDERR, '>&', \*STDOUT) or die "dup: $!";
-    exec($ENV{TEST_NODE} // 'node', "$FindBin::Bin/fixtures/event_app.js",
-        $app_port, $HUB, $app_log) or die "exec node: $!";
-});
-$t->wait_for_port($app_port, 20);
+my $app = WebPubSub::EventApp->start($t, $app_port, $HUB, quiet => 1);
 $t->run();
 
 my $json = JSON::PP->new->utf8->canonical;
 
-sub app_log {
-    open my $fh, '<', $app_log or return ();
-    my @lines = map { $json->decode($_) } grep { /\S/ } <$fh>;
-    return grep { !$_->{listening} } @lines;
-}
+sub app_log { $app->log() }
 
-sub arrivals_of {
-    my ($conn) = @_;
-    return grep { $_->{arrived}
-                  && ($_->{headers}{'ce-connectionid'} // '') eq $conn }
-        app_log();
-}
+sub arrivals_of { $app->arrivals_of(@_) }
 
 sub sig {
     my ($conn) = @_;

@@ -15,6 +15,7 @@ use Test::More;
 use JSON::PP;
 use Digest::SHA qw(sha256_hex);
 use WebPubSub::Nginx;
+use WebPubSub::EventApp;
 
 my $PRIMARY = 'primary-key-0123456789';
 my $SECONDARY = 'secondary-key-abcdef';
@@ -22,7 +23,6 @@ my $ORIGIN = 'contoso.webpubsub.azure.com';
 
 my $t = WebPubSub::Nginx->new();
 my $app_port = $t->port(1);
-my $app_log = $t->testdir . '/app.log';
 
 $t->write_conf(<<'EOF');
 %%GLOBALS%%
@@ -144,20 +144,12 @@ http {
 }
 EOF
 
-$t->run_daemon(sub {
-    exec($ENV{TEST_NODE} // 'node', "$FindBin::Bin/fixtures/event_app.js",
-        $app_port, 'chat', $app_log) or die "exec node: $!";
-});
-$t->wait_for_port($app_port, 20);
+my $app = WebPubSub::EventApp->start($t, $app_port, 'chat');
 $t->run();
 
 my $json = JSON::PP->new->utf8->canonical;
 
-sub app_log {
-    open my $fh, '<', $app_log or return ();
-    my @lines = map { $json->decode($_) } grep { /\S/ } <$fh>;
-    return grep { !$_->{listening} } @lines;
-}
+sub app_log { $app->log() }
 
 sub sig {
     my ($conn, @keys) = @_;
