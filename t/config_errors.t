@@ -367,33 +367,7 @@ $t->plan(3 * @cases + 10);
 
 for my $c (@cases) {
     my ($name, $http, $loc, $want) = @$c;
-
-    my ($code, $out) = $t->nginx_t(<<"EOF");
-%%GLOBALS%%
-events { }
-http {
-    %%GLOBALS_HTTP%%
-    $http
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        location / {
-            $loc
-        }
-    }
-}
-EOF
-
-    if (defined $want) {
-        isnt($code, 0, "$name: nginx -t fails");
-        like($out, $want, "$name: the message names the directive");
-        my @emerg = grep { /\[emerg\]/ } split /\n/, $out;
-        is(scalar @emerg, 1, "$name: one [emerg] line")
-            or diag($out);
-    } else {
-        is($code, 0, "$name: nginx -t passes") or diag($out);
-        unlike($out, qr/\[(emerg|alert|crit|error)\]/, "$name: no errors");
-        like($out, qr/test is successful/, "$name: test is successful");
-    }
+    $t->nginx_t_case($name, conf($http, $loc), $want);
 }
 
 sub conf {

@@ -71,7 +71,7 @@ $t->plan(3 * @cases);
 for my $c (@cases) {
     my ($name, $server, $want) = @$c;
 
-    my ($code, $out) = $t->nginx_t(<<"EOF");
+    my $conf = <<"EOF";
 %%GLOBALS%%
 events { }
 http {
@@ -88,17 +88,7 @@ http {
 }
 EOF
 
-    if (defined $want) {
-        isnt($code, 0, "$name: nginx -t fails");
-        like($out, $want, "$name: the message says what to change");
-        my @emerg = grep { /\[emerg\]/ } split /\n/, $out;
-        is(scalar @emerg, 1, "$name: one [emerg] line")
-            or diag($out);
-    } else {
-        is($code, 0, "$name: nginx -t passes") or diag($out);
-        unlike($out, qr/\[(emerg|alert|crit|error)\]/, "$name: no errors");
-        like($out, qr/test is successful/, "$name: test is successful");
-    }
+    $t->nginx_t_case($name, $conf, $want);
 }
 
 $t->done();

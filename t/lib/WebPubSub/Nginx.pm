@@ -43,6 +43,10 @@ package WebPubSub::Nginx;
 #                                (once) unless checks => 0 is given
 #   done()                       stop() + final checks, for the end of a test
 #   nginx_t($conf_text)          nginx -t on a separate conf: ($exit, $output)
+#   nginx_t_case($name, $conf_text, $want)
+#                                three tests: with $want (a regex), nginx -t
+#                                fails with one [emerg] line matching it;
+#                                without, it passes with no error line
 #   run_daemon(\&code, @args)    fork a helper process, killed by stop();
 #                                reserve its ports with port() beforehand
 #   wait_for_port($port, $secs)  poll until 127.0.0.1:$port accepts
@@ -613,6 +617,30 @@ sub nginx_t {
 
     my $code = $status & 127 ? 128 + ($status & 127) : $status >> 8;
     return ($code, $self->_slurp_if_exists($out));
+}
+
+sub nginx_t_case {
+    my ($self, $name, $conf_text, $want) = @_;
+
+    my ($code, $out) = $self->nginx_t($conf_text);
+
+    if (defined $want) {
+        Test::More::isnt($code, 0, "$name: nginx -t fails");
+        Test::More::like($out, $want, "$name: the message says what is wrong");
+        my @emerg = grep { /\[emerg\]/ } split /\n/, $out;
+        Test::More::is(scalar @emerg, 1, "$name: one [emerg] line")
+            or Test::More::diag($out);
+
+    } else {
+        Test::More::is($code, 0, "$name: nginx -t passes")
+            or Test::More::diag($out);
+        Test::More::unlike($out, qr/\[(emerg|alert|crit|error)\]/,
+            "$name: no errors");
+        Test::More::like($out, qr/test is successful/,
+            "$name: test is successful");
+    }
+
+    return ($code, $out);
 }
 
 ###############################################################################
