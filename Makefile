@@ -79,6 +79,7 @@ bench: build $(BUILD)/token_cost
 soak: build
 	tools/deps.sh bench
 	bench/soak.sh
+	bench/list_memory.sh 30 1000
 
 # libFuzzer targets of the protocol core (Debian clang), each run for
 # FUZZ_SECONDS on its committed seeds (fuzz/corpus/NAME) plus what earlier

@@ -20,6 +20,7 @@ command -v curl >/dev/null 2>&1 || bench_tools
 rm -rf "$dir"
 mkdir -p "$dir"
 printf '%s\n' "list-memory-key-0123456789" > "$dir/key"
+chmod 600 "$dir/key"
 
 cat > "$dir/nginx.conf" <<END
 load_module $module;
