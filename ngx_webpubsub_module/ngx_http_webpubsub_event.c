@@ -37,10 +37,26 @@ enum {
 };
 
 
+/* what a request's headers carry, before any of it is checked */
+typedef struct {
+    ngx_str_t                 *v[NGX_HTTP_WEBPUBSUB_H_SINGLE];
+    ngx_table_elt_t           *sig[NGX_WEBPUBSUB_SIGNATURES_MAX];
+    ngx_uint_t                 nsig;
+} ngx_http_webpubsub_attrs_t;
+
+
 static ngx_http_webpubsub_event_t *ngx_http_webpubsub_get_event(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_check_event(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_event_t *ev);
+static ngx_int_t ngx_http_webpubsub_collect(ngx_http_request_t *r,
+    ngx_http_webpubsub_attrs_t *attrs, ngx_http_webpubsub_event_t *ev);
+static ngx_int_t ngx_http_webpubsub_check_handshake(
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_attrs_t *attrs,
+    ngx_http_webpubsub_event_t *ev);
+static ngx_int_t ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_attrs_t *attrs,
+    ngx_http_webpubsub_event_t *ev);
 static ngx_int_t ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *connection_id,
     ngx_table_elt_t **signatures, ngx_uint_t nsignatures);
@@ -70,12 +86,6 @@ static ngx_http_webpubsub_ce_header_t  ngx_http_webpubsub_ce_headers[] = {
 };
 
 
-#define ngx_http_webpubsub_fail(ev, code, text)                             \
-    do {                                                                    \
-        (ev)->status = code;                                                \
-        ngx_str_set(&(ev)->reason, text);                                   \
-        return NGX_OK;                                                      \
-    } while (0)
 
 
 ngx_int_t
@@ -366,21 +376,57 @@ ngx_http_webpubsub_get_event(ngx_http_request_t *r)
 }
 
 
+/*
+ * A webhook's verdict in ev: status 0 for a genuine event, NGX_HTTP_OK for
+ * a handshake to answer, or an error status with its reason.  NGX_ERROR
+ * only where nginx itself failed.
+ */
+
 static ngx_int_t
 ngx_http_webpubsub_check_event(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_event_t *ev)
 {
+    ngx_int_t                    rc;
+    ngx_http_webpubsub_attrs_t   attrs;
+
+    rc = ngx_http_webpubsub_collect(r, &attrs, ev);
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : rc;
+    }
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        return ngx_http_webpubsub_check_handshake(wlcf, &attrs, ev);
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        ev->status = NGX_HTTP_NOT_ALLOWED;
+        ngx_str_set(&ev->reason, "method not allowed");
+        return NGX_OK;
+    }
+
+    return ngx_http_webpubsub_check_attributes(r, wlcf, &attrs, ev);
+}
+
+
+/*
+ * The CloudEvents headers, each once, and the ce-signature lines: NGX_OK,
+ * NGX_DECLINED with ev's status and reason set, or NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_collect(ngx_http_request_t *r,
+    ngx_http_webpubsub_attrs_t *attrs, ngx_http_webpubsub_event_t *ev)
+{
     u_char                          *p;
-    ngx_int_t                        rc;
-    ngx_str_t                        hub, *v[NGX_HTTP_WEBPUBSUB_H_SINGLE];
-    ngx_uint_t                       i, k, nsig;
-    const char                      *err;
+    ngx_str_t                      **v;
+    ngx_uint_t                       i, k;
+    const char                      *reason;
     ngx_list_part_t                 *part;
-    ngx_table_elt_t                 *h, *sig[NGX_WEBPUBSUB_SIGNATURES_MAX];
+    ngx_table_elt_t                 *h;
     ngx_http_webpubsub_ce_header_t  *ch;
 
-    ngx_memzero(v, sizeof(v));
-    nsig = 0;
+    ngx_memzero(attrs, sizeof(ngx_http_webpubsub_attrs_t));
+    v = attrs->v;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -408,17 +454,17 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
         }
 
         if (ch->index == NGX_HTTP_WEBPUBSUB_H_SIGNATURE) {
-            if (nsig == NGX_WEBPUBSUB_SIGNATURES_MAX) {
-                ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                        "too many ce-signature headers");
+            if (attrs->nsig == NGX_WEBPUBSUB_SIGNATURES_MAX) {
+                reason = "too many ce-signature headers";
+                goto invalid;
             }
 
             if (h[i].value.len > NGX_WEBPUBSUB_ATTR_MAX) {
-                ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                        "ce-signature too long");
+                reason = "ce-signature too long";
+                goto invalid;
             }
 
-            sig[nsig++] = &h[i];
+            attrs->sig[attrs->nsig++] = &h[i];
             continue;
         }
 
@@ -434,7 +480,7 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
             ev->reason.data = p;
             ev->reason.len = ngx_sprintf(p, "duplicate %V header", &ch->name)
                              - p;
-            return NGX_OK;
+            return NGX_DECLINED;
         }
 
         v[ch->index] = &h[i].value;
@@ -456,95 +502,125 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
 
     for (k = 0; k < NGX_HTTP_WEBPUBSUB_H_SINGLE; k++) {
         if (v[k] != NULL && v[k]->len > NGX_WEBPUBSUB_ATTR_MAX) {
-            ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                    "CloudEvents attribute too long");
+            reason = "CloudEvents attribute too long";
+            goto invalid;
         }
     }
 
-    if (r->method == NGX_HTTP_OPTIONS) {
-        k = NGX_HTTP_WEBPUBSUB_H_ORIGIN;
+    return NGX_OK;
 
-        if (v[k] == NULL || v[k]->len == 0) {
-            ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                    "missing WebHook-Request-Origin");
-        }
+invalid:
 
-        if (ngx_webpubsub_origin_match(v[k]->data, v[k]->len,
-                                       wlcf->origins->elts,
-                                       wlcf->origins->nelts)
-            < 0)
-        {
-            ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                    "WebHook-Request-Origin not allowed");
-        }
+    ev->status = NGX_HTTP_BAD_REQUEST;
+    ev->reason.data = (u_char *) reason;
+    ev->reason.len = ngx_strlen(reason);
 
-        ev->status = NGX_HTTP_OK;
-        return NGX_OK;
-    }
+    return NGX_DECLINED;
+}
 
-    if (r->method != NGX_HTTP_POST) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_NOT_ALLOWED,
-                                "method not allowed");
-    }
 
-    k = NGX_HTTP_WEBPUBSUB_H_SPECVERSION;
+/* the abuse-protection handshake: an origin of the allowed ones */
 
-    if (v[k] == NULL) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                "missing ce-specversion");
-    }
+static ngx_int_t
+ngx_http_webpubsub_check_handshake(ngx_http_webpubsub_loc_conf_t *wlcf,
+    ngx_http_webpubsub_attrs_t *attrs, ngx_http_webpubsub_event_t *ev)
+{
+    ngx_str_t  *origin;
 
-    if (v[k]->len != 3 || ngx_strncmp(v[k]->data, "1.0", 3) != 0) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                "unsupported ce-specversion");
-    }
+    origin = attrs->v[NGX_HTTP_WEBPUBSUB_H_ORIGIN];
 
-    k = NGX_HTTP_WEBPUBSUB_H_AWPSVERSION;
-
-    if (v[k] == NULL) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                "missing ce-awpsversion");
-    }
-
-    if (!ngx_http_webpubsub_is_version(v[k])) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                "malformed ce-awpsversion");
-    }
-
-    k = NGX_HTTP_WEBPUBSUB_H_TYPE;
-
-    if (v[k] == NULL) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST, "missing ce-type");
-    }
-
-    err = ngx_webpubsub_check_event_type(v[k]->data, v[k]->len);
-    if (err != NULL) {
+    if (origin == NULL || origin->len == 0) {
+        ngx_str_set(&ev->reason, "missing WebHook-Request-Origin");
         ev->status = NGX_HTTP_BAD_REQUEST;
-        ev->reason.data = (u_char *) err;
-        ev->reason.len = ngx_strlen(err);
         return NGX_OK;
     }
 
-    ev->type = *v[k];
-
-    k = NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID;
-
-    if (v[k] == NULL || v[k]->len == 0) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                "missing ce-connectionId");
+    if (ngx_webpubsub_origin_match(origin->data, origin->len,
+                                   wlcf->origins->elts, wlcf->origins->nelts)
+        < 0)
+    {
+        ngx_str_set(&ev->reason, "WebHook-Request-Origin not allowed");
+        ev->status = NGX_HTTP_BAD_REQUEST;
+        return NGX_OK;
     }
 
-    if (ngx_webpubsub_jws_shaped(v[k]->data, v[k]->len)) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_UNAUTHORIZED,
-                                "ce-connectionId is shaped like a JWT");
+    ev->status = NGX_HTTP_OK;
+
+    return NGX_OK;
+}
+
+
+/* an event: its attributes, its hub, then its signature */
+
+static ngx_int_t
+ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_attrs_t *attrs,
+    ngx_http_webpubsub_event_t *ev)
+{
+    ngx_int_t    rc;
+    ngx_str_t    hub, **v;
+    ngx_uint_t   status;
+    const char  *reason;
+
+    v = attrs->v;
+    status = NGX_HTTP_BAD_REQUEST;
+
+    if (v[NGX_HTTP_WEBPUBSUB_H_SPECVERSION] == NULL) {
+        reason = "missing ce-specversion";
+        goto invalid;
     }
 
-    ev->connection_id = *v[k];
+    if (v[NGX_HTTP_WEBPUBSUB_H_SPECVERSION]->len != 3
+        || ngx_strncmp(v[NGX_HTTP_WEBPUBSUB_H_SPECVERSION]->data, "1.0", 3)
+           != 0)
+    {
+        reason = "unsupported ce-specversion";
+        goto invalid;
+    }
 
-    k = NGX_HTTP_WEBPUBSUB_H_HUB;
+    if (v[NGX_HTTP_WEBPUBSUB_H_AWPSVERSION] == NULL) {
+        reason = "missing ce-awpsversion";
+        goto invalid;
+    }
 
-    if (v[k] == NULL || v[k]->len == 0) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST, "missing ce-hub");
+    if (!ngx_http_webpubsub_is_version(v[NGX_HTTP_WEBPUBSUB_H_AWPSVERSION])) {
+        reason = "malformed ce-awpsversion";
+        goto invalid;
+    }
+
+    if (v[NGX_HTTP_WEBPUBSUB_H_TYPE] == NULL) {
+        reason = "missing ce-type";
+        goto invalid;
+    }
+
+    reason = ngx_webpubsub_check_event_type(v[NGX_HTTP_WEBPUBSUB_H_TYPE]->data,
+                                            v[NGX_HTTP_WEBPUBSUB_H_TYPE]->len);
+    if (reason != NULL) {
+        goto invalid;
+    }
+
+    if (v[NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID] == NULL
+        || v[NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID]->len == 0)
+    {
+        reason = "missing ce-connectionId";
+        goto invalid;
+    }
+
+    ev->connection_id = *v[NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID];
+
+    if (ngx_webpubsub_jws_shaped(ev->connection_id.data,
+                                 ev->connection_id.len))
+    {
+        status = NGX_HTTP_UNAUTHORIZED;
+        reason = "ce-connectionId is shaped like a JWT";
+        goto invalid;
+    }
+
+    if (v[NGX_HTTP_WEBPUBSUB_H_HUB] == NULL
+        || v[NGX_HTTP_WEBPUBSUB_H_HUB]->len == 0)
+    {
+        reason = "missing ce-hub";
+        goto invalid;
     }
 
     if (ngx_http_complex_value(r, wlcf->hub, &hub) != NGX_OK) {
@@ -552,19 +628,17 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
     }
 
     if (ngx_webpubsub_check_hub(hub.data, hub.len) != NULL) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                "webpubsub_hub is not a valid hub name");
+        reason = "webpubsub_hub is not a valid hub name";
+        goto invalid;
     }
 
     /* the service compares hub names ignoring case, and so do its SDKs */
-    if (v[k]->len != hub.len
-        || ngx_strncasecmp(v[k]->data, hub.data, hub.len) != 0)
+    if (ev->hub.len != hub.len
+        || ngx_strncasecmp(ev->hub.data, hub.data, hub.len) != 0)
     {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_BAD_REQUEST,
-                                "ce-hub is not this hub");
+        reason = "ce-hub is not this hub";
+        goto invalid;
     }
-
-    ev->hub = *v[k];
 
     if (v[NGX_HTTP_WEBPUBSUB_H_USER_ID] != NULL) {
         ev->user_id = *v[NGX_HTTP_WEBPUBSUB_H_USER_ID];
@@ -574,21 +648,28 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
         ev->name = *v[NGX_HTTP_WEBPUBSUB_H_EVENT_NAME];
     }
 
-    if (nsig == 0) {
-        ngx_http_webpubsub_fail(ev, NGX_HTTP_UNAUTHORIZED,
-                                "missing ce-signature");
+    status = NGX_HTTP_UNAUTHORIZED;
+
+    if (attrs->nsig == 0) {
+        reason = "missing ce-signature";
+        goto invalid;
     }
 
     rc = ngx_http_webpubsub_check_signature(r, wlcf, &ev->connection_id,
-                                            sig, nsig);
-
-    if (rc == NGX_DECLINED) {
-        ev->status = NGX_HTTP_UNAUTHORIZED;
-        ngx_str_set(&ev->reason, "invalid ce-signature");
-        return NGX_OK;
+                                            attrs->sig, attrs->nsig);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
-    return rc;
+    reason = "invalid ce-signature";
+
+invalid:
+
+    ev->status = status;
+    ev->reason.data = (u_char *) reason;
+    ev->reason.len = ngx_strlen(reason);
+
+    return NGX_OK;
 }
 
 
