@@ -1054,9 +1054,10 @@ ngx_webpubsub_json_escape(unsigned char *dst, const unsigned char *s,
         c = *s;
 
         if (ngx_webpubsub_json_plain[c]) {
-            for (run = s + 1; run < end && ngx_webpubsub_json_plain[*run]; run++)
-            {
-                /* void */
+            run = s + 1;
+
+            while (run < end && ngx_webpubsub_json_plain[*run]) {
+                run++;
             }
 
             memcpy(dst, s, run - s);
