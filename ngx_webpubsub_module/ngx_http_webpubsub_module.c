@@ -43,10 +43,23 @@ static char *ngx_http_webpubsub_ttl_check(ngx_conf_t *cf, void *post,
     void *data);
 static ngx_int_t ngx_http_webpubsub_error_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_webpubsub_arg_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static char *ngx_http_webpubsub_check_handler(ngx_conf_t *cf,
+    ngx_http_handler_pt handler, const char *directive, u_char *file,
+    ngx_uint_t line);
 
 
 static ngx_conf_post_t  ngx_http_webpubsub_ttl_post =
     { ngx_http_webpubsub_ttl_check };
+
+
+static ngx_conf_enum_t  ngx_http_webpubsub_protocols[] = {
+    { ngx_string("default"), NGX_WEBPUBSUB_PROTOCOL_DEFAULT },
+    { ngx_string("mqtt"), NGX_WEBPUBSUB_PROTOCOL_MQTT },
+    { ngx_string("socketio"), NGX_WEBPUBSUB_PROTOCOL_SOCKETIO },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_webpubsub_commands[] = {
@@ -126,7 +139,7 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
       ngx_http_webpubsub_protocol,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webpubsub_loc_conf_t, protocol),
-      NULL },
+      &ngx_http_webpubsub_protocols },
 
     { ngx_string("webpubsub_event_handler"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -332,7 +345,7 @@ ngx_http_webpubsub_error_variable(ngx_http_request_t *r,
  * before is replaced by it.  Either way one of the two is a mistake.
  */
 
-char *
+static char *
 ngx_http_webpubsub_check_handler(ngx_conf_t *cf, ngx_http_handler_pt handler,
     const char *directive, u_char *file, ngx_uint_t line)
 {
@@ -594,8 +607,6 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_webpubsub_loc_conf_t *prev = parent;
     ngx_http_webpubsub_loc_conf_t *conf = child;
 
-    const char  *missing;
-
     /*
      * The endpoint and its keys are one service and are inherited as one:
      * a level that names either takes nothing of the other from above,
@@ -632,17 +643,37 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
-    if (ngx_http_webpubsub_check_handler(cf, ngx_http_webpubsub_token_handler,
-                                         "webpubsub_token", conf->token_file,
-                                         conf->token_line)
+    return ngx_http_webpubsub_check_location(cf, conf, "webpubsub_token",
+                                             ngx_http_webpubsub_token_handler,
+                                             conf->token_file,
+                                             conf->token_line, NULL, 1);
+}
+
+
+/*
+ * What a content handler of the module needs at its level, checked once
+ * for all of them: to be the location's only content handler, then what
+ * the directive itself lacks ("missing", or NULL), a whole service and,
+ * where it names one, a hub.  One [emerg] line names the directive's line.
+ */
+
+char *
+ngx_http_webpubsub_check_location(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf, const char *directive,
+    ngx_http_handler_pt handler, u_char *file, ngx_uint_t line,
+    const char *missing, ngx_uint_t hub)
+{
+    if (ngx_http_webpubsub_check_handler(cf, handler, directive, file, line)
         != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
     }
 
-    missing = ngx_http_webpubsub_service_missing(cf, conf);
+    if (missing == NULL) {
+        missing = ngx_http_webpubsub_service_missing(cf, conf);
+    }
 
-    if (missing == NULL && conf->hub == NULL) {
+    if (missing == NULL && hub && conf->hub == NULL) {
         missing = "no webpubsub_hub configured";
     }
 
@@ -651,10 +682,44 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                  "\"webpubsub_token\" directive has %s in %s:%ui",
-                  missing, conf->token_file, conf->token_line);
+                  "\"%s\" directive has %s in %s:%ui",
+                  directive, missing, file, line);
 
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * The request's hub for a token or a REST call: NGX_OK, NGX_DECLINED with
+ * the reason of a 400, or NGX_ERROR.  The hub itself is not echoed in the
+ * reason: it may hold anything.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_eval_hub(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub, ngx_str_t *reason)
+{
+    const char  *err;
+
+    if (ngx_http_complex_value(r, wlcf->hub, hub) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    err = ngx_webpubsub_check_hub(hub->data, hub->len);
+    if (err == NULL) {
+        return NGX_OK;
+    }
+
+    reason->len = sizeof("invalid hub name: ") - 1 + ngx_strlen(err);
+
+    reason->data = ngx_pnalloc(r->pool, reason->len);
+    if (reason->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(reason->data, "invalid hub name: %s", err);
+
+    return NGX_DECLINED;
 }
 
 
@@ -1123,37 +1188,43 @@ ngx_http_webpubsub_values(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * ngx_conf_set_enum_slot() with a message that names the directive and
+ * its values: the stock one says only "invalid value".
+ */
+
 static char *
 ngx_http_webpubsub_protocol(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+    ngx_uint_t  *np;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
 
-    ngx_str_t  *value;
+    ngx_conf_enum_t  *e = cmd->post;
 
-    if (wlcf->protocol != NGX_CONF_UNSET_UINT) {
+    np = (ngx_uint_t *) ((char *) conf + cmd->offset);
+
+    if (*np != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
-    if (ngx_strcmp(value[1].data, "default") == 0) {
-        wlcf->protocol = NGX_WEBPUBSUB_PROTOCOL_DEFAULT;
-
-    } else if (ngx_strcmp(value[1].data, "mqtt") == 0) {
-        wlcf->protocol = NGX_WEBPUBSUB_PROTOCOL_MQTT;
-
-    } else if (ngx_strcmp(value[1].data, "socketio") == 0) {
-        wlcf->protocol = NGX_WEBPUBSUB_PROTOCOL_SOCKETIO;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_token_protocol\" directive: unknown "
-                           "protocol \"%V\", it must be \"default\", "
-                           "\"mqtt\" or \"socketio\"", &value[1]);
-        return NGX_CONF_ERROR;
+    for (i = 0; e[i].name.len; i++) {
+        if (e[i].name.len == value[1].len
+            && ngx_strcmp(e[i].name.data, value[1].data) == 0)
+        {
+            *np = e[i].value;
+            return NGX_CONF_OK;
+        }
     }
 
-    return NGX_CONF_OK;
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"webpubsub_token_protocol\" directive: unknown "
+                       "protocol \"%V\", it must be \"default\", "
+                       "\"mqtt\" or \"socketio\"", &value[1]);
+
+    return NGX_CONF_ERROR;
 }
 
 
@@ -1171,4 +1242,41 @@ ngx_http_webpubsub_ttl_check(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * $webpubsub_arg_NAME: the query argument NAME as a form decodes it, so
+ * that "?room=room%201" names the group "room 1" ($arg_room is raw).
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_arg_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t  *name = (ngx_str_t *) data;
+
+    u_char     *p;
+    ngx_str_t   value;
+
+    if (ngx_http_arg(r, name->data + sizeof("webpubsub_arg_") - 1,
+                     name->len - (sizeof("webpubsub_arg_") - 1), &value)
+        != NGX_OK)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, value.len);
+    if (p == NULL && value.len) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_webpubsub_form_decode(p, value.data, value.len);
+    v->data = p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
 }

@@ -127,9 +127,12 @@ ngx_int_t ngx_http_webpubsub_send_error(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *reason);
 ngx_int_t ngx_http_webpubsub_set_error(ngx_http_request_t *r,
     ngx_str_t *reason);
-char *ngx_http_webpubsub_check_handler(ngx_conf_t *cf,
-    ngx_http_handler_pt handler, const char *directive, u_char *file,
-    ngx_uint_t line);
+char *ngx_http_webpubsub_check_location(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf, const char *directive,
+    ngx_http_handler_pt handler, u_char *file, ngx_uint_t line,
+    const char *missing, ngx_uint_t hub);
+ngx_int_t ngx_http_webpubsub_eval_hub(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub, ngx_str_t *reason);
 
 ngx_int_t ngx_http_webpubsub_token_handler(ngx_http_request_t *r);
 char *ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -158,8 +161,6 @@ char *ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf,
     ngx_http_webpubsub_loc_conf_t *prev);
 ngx_int_t ngx_http_webpubsub_rest_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_webpubsub_arg_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 extern ngx_module_t  ngx_http_webpubsub_module;

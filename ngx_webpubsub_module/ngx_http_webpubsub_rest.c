@@ -381,46 +381,19 @@ char *
 ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf, ngx_http_webpubsub_loc_conf_t *prev)
 {
-    const char  *missing;
-
     ngx_conf_merge_str_value(conf->rest_pass, prev->rest_pass, "");
 
     if (conf->rest_op == NULL) {
         return NGX_CONF_OK;
     }
 
-    /* a handler set after webpubsub_rest (proxy_pass) replaced its own */
-
-    if (ngx_http_webpubsub_check_handler(cf, ngx_http_webpubsub_rest_handler,
-                                         "webpubsub_rest", conf->rest_file,
-                                         conf->rest_line)
-        != NGX_CONF_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->rest_pass.len == 0) {
-        missing = "no webpubsub_rest_pass configured";
-
-    } else {
-        missing = ngx_http_webpubsub_service_missing(cf, conf);
-    }
-
-    if (missing == NULL && conf->hub == NULL
-        && ngx_strstr(conf->rest_op->path, "{hub}") != NULL)
-    {
-        missing = "no webpubsub_hub configured";
-    }
-
-    if (missing == NULL) {
-        return NGX_CONF_OK;
-    }
-
-    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                  "\"webpubsub_rest\" directive has %s in %s:%ui",
-                  missing, conf->rest_file, conf->rest_line);
-
-    return NGX_CONF_ERROR;
+    return ngx_http_webpubsub_check_location(cf, conf, "webpubsub_rest",
+                                   ngx_http_webpubsub_rest_handler,
+                                   conf->rest_file, conf->rest_line,
+                                   conf->rest_pass.len
+                                   ? NULL : "no webpubsub_rest_pass configured",
+                                   ngx_strstr(conf->rest_op->path, "{hub}")
+                                   != NULL);
 }
 
 
@@ -552,6 +525,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     int                                 param;
     u_char                             *url, *p;
     size_t                              len, n[NGX_WEBPUBSUB_REST_NPARAMS];
+    ngx_int_t                           rc;
     ngx_str_t                           hub, value;
     ngx_uint_t                          i;
     const char                         *err;
@@ -573,21 +547,9 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_str_null(&hub);
 
     if (ngx_strstr(op->path, "{hub}") != NULL) {
-        if (ngx_http_complex_value(r, wlcf->hub, &hub) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        err = ngx_webpubsub_check_hub(hub.data, hub.len);
-        if (err != NULL) {
-            reason->len = sizeof("invalid hub name: ") - 1 + ngx_strlen(err);
-            reason->data = ngx_pnalloc(r->pool, reason->len);
-            if (reason->data == NULL) {
-                return NGX_ERROR;
-            }
-
-            /* the hub itself is not echoed: it may hold anything */
-            ngx_sprintf(reason->data, "invalid hub name: %s", err);
-            return NGX_HTTP_BAD_REQUEST;
+        rc = ngx_http_webpubsub_eval_hub(r, wlcf, &hub, reason);
+        if (rc != NGX_OK) {
+            return (rc == NGX_DECLINED) ? NGX_HTTP_BAD_REQUEST : rc;
         }
     }
 
@@ -2421,41 +2383,4 @@ ngx_http_webpubsub_rest_log_service(ngx_http_request_t *r,
 
     ngx_log_error(level, r->connection->log, 0,
                   "webpubsub: %s: %s", ctx->rest->op->name, what);
-}
-
-
-/*
- * $webpubsub_arg_NAME: the query argument NAME as a form decodes it, so
- * that "?room=room%201" names the group "room 1" ($arg_room is raw).
- */
-
-ngx_int_t
-ngx_http_webpubsub_arg_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_str_t  *name = (ngx_str_t *) data;
-
-    u_char     *p;
-    ngx_str_t   value;
-
-    if (ngx_http_arg(r, name->data + sizeof("webpubsub_arg_") - 1,
-                     name->len - (sizeof("webpubsub_arg_") - 1), &value)
-        != NGX_OK)
-    {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, value.len);
-    if (p == NULL && value.len) {
-        return NGX_ERROR;
-    }
-
-    v->len = ngx_webpubsub_form_decode(p, value.data, value.len);
-    v->data = p;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-
-    return NGX_OK;
 }

@@ -255,35 +255,23 @@ static ngx_int_t
 ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
 {
-    u_char                  *p, *reason;
+    u_char                  *p;
     size_t                   len, path_len;
+    ngx_int_t                rc;
     ngx_str_t                hub, user;
-    const char              *path, *err;
+    const char              *path;
     ngx_webpubsub_claims_t   claims;
 
     ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
 
-    if (ngx_http_complex_value(r, wlcf->hub, &hub) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    err = ngx_webpubsub_check_hub(hub.data, hub.len);
-    if (err != NULL) {
-        len = sizeof("invalid hub name: ") - 1 + ngx_strlen(err);
-
-        reason = ngx_pnalloc(r->pool, len);
-        if (reason == NULL) {
-            return NGX_ERROR;
+    rc = ngx_http_webpubsub_eval_hub(r, wlcf, &hub, &t->reason);
+    if (rc != NGX_OK) {
+        if (rc == NGX_DECLINED) {
+            t->status = NGX_HTTP_BAD_REQUEST;
+            return NGX_OK;
         }
 
-        /* the hub itself is not echoed: it may hold anything */
-        ngx_sprintf(reason, "invalid hub name: %s", err);
-
-        t->status = NGX_HTTP_BAD_REQUEST;
-        t->reason.data = reason;
-        t->reason.len = len;
-
-        return NGX_OK;
+        return rc;
     }
 
     t->hub = hub;
