@@ -449,15 +449,19 @@ ngx_http_webpubsub_add_header(ngx_http_request_t *r, char *key, char *value)
 }
 
 
+/*
+ * Every answer the module makes itself: the status, a type, Cache-Control
+ * no-store (tokens, and what the service says of connections, are for no
+ * cache) and a body of len bytes in a chain, or none; sent as
+ * ngx_http_send_response() sends one.
+ */
+
 ngx_int_t
-ngx_http_webpubsub_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *json, size_t len)
+ngx_http_webpubsub_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_chain_t *body, off_t len)
 {
     ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    /* tokens must never be stored by a browser or a proxy cache */
+    ngx_chain_t  *cl;
 
     if (ngx_http_webpubsub_add_header(r, "Cache-Control", "no-store")
         != NGX_OK)
@@ -466,9 +470,40 @@ ngx_http_webpubsub_send_json(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_webpubsub_json_type;
-    r->headers_out.content_type_len = ngx_http_webpubsub_json_type.len;
     r->headers_out.content_length_n = len;
+
+    if (type != NULL) {
+        r->headers_out.content_type = *type;
+        r->headers_out.content_type_len = type->len;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    if (body == NULL) {
+        return ngx_http_send_special(r, NGX_HTTP_LAST);
+    }
+
+    for (cl = body; cl->next; cl = cl->next) {
+        /* void */
+    }
+
+    cl->buf->last_buf = (r == r->main) ? 1 : 0;
+    cl->buf->last_in_chain = 1;
+
+    return ngx_http_output_filter(r, body);
+}
+
+
+ngx_int_t
+ngx_http_webpubsub_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *json, size_t len)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
@@ -478,19 +513,12 @@ ngx_http_webpubsub_send_json(ngx_http_request_t *r, ngx_uint_t status,
     b->pos = json;
     b->last = json + len;
     b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
     out.buf = b;
     out.next = NULL;
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_webpubsub_send(r, status, &ngx_http_webpubsub_json_type,
+                                   &out, len);
 }
 
 

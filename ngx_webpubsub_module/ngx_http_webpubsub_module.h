@@ -121,6 +121,8 @@ ngx_int_t ngx_http_webpubsub_sign(ngx_http_request_t *r,
     ngx_str_t *jwt);
 ngx_int_t ngx_http_webpubsub_add_header(ngx_http_request_t *r, char *key,
     char *value);
+ngx_int_t ngx_http_webpubsub_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_chain_t *body, off_t len);
 ngx_int_t ngx_http_webpubsub_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
 ngx_int_t ngx_http_webpubsub_send_error(ngx_http_request_t *r,

@@ -2144,20 +2144,17 @@ static ngx_int_t
 ngx_http_webpubsub_rest_send_list(ngx_http_request_t *r,
     ngx_http_webpubsub_rest_t *rest)
 {
-    ngx_int_t     rc;
     ngx_buf_t    *head, *tail;
     ngx_chain_t   out[2];
 
-    static u_char  open[] = "{\"value\":[";
-    static u_char  close[] = "]}";
+    static u_char     open[] = "{\"value\":[";
+    static u_char     close[] = "]}";
+    static ngx_str_t  type = ngx_string("application/json");
 
     head = ngx_calloc_buf(r->pool);
     tail = ngx_calloc_buf(r->pool);
 
-    if (head == NULL || tail == NULL
-        || ngx_http_webpubsub_add_header(r, "Cache-Control", "no-store")
-           != NGX_OK)
-    {
+    if (head == NULL || tail == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -2168,8 +2165,6 @@ ngx_http_webpubsub_rest_send_list(ngx_http_request_t *r,
     tail->pos = close;
     tail->last = close + sizeof(close) - 1;
     tail->memory = 1;
-    tail->last_buf = (r == r->main) ? 1 : 0;
-    tail->last_in_chain = 1;
 
     out[0].buf = head;
     out[0].next = rest->list;
@@ -2184,19 +2179,9 @@ ngx_http_webpubsub_rest_send_list(ngx_http_request_t *r,
     out[1].buf = tail;
     out[1].next = NULL;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = sizeof(open) - 1 + rest->list_len
-                                      + sizeof(close) - 1;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    return ngx_http_output_filter(r, out);
+    return ngx_http_webpubsub_send(r, NGX_HTTP_OK, &type, out,
+                                   sizeof(open) - 1 + rest->list_len
+                                   + sizeof(close) - 1);
 }
 
 
@@ -2206,7 +2191,7 @@ static ngx_int_t
 ngx_http_webpubsub_rest_forward(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_uint_t status, ngx_str_t *body)
 {
-    ngx_int_t         rc;
+    ngx_str_t         type;
     ngx_buf_t        *b;
     ngx_uint_t        i, j;
     ngx_chain_t       out;
@@ -2252,47 +2237,26 @@ ngx_http_webpubsub_rest_forward(ngx_http_request_t *r,
         }
     }
 
-    /* answers about connections, or a client token: never for a cache */
-
-    if (ngx_http_webpubsub_add_header(r, "Cache-Control", "no-store")
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = body->len;
-
-    if (body->len) {
-        r->headers_out.content_type = sr->headers_out.content_type;
-        r->headers_out.content_type_len = sr->headers_out.content_type_len;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only || body->len == 0) {
-        if (rc == NGX_OK && !r->header_only) {
-            return ngx_http_send_special(r, NGX_HTTP_LAST);
-        }
-
-        return rc;
+    if (body->len == 0) {
+        return ngx_http_webpubsub_send(r, status, NULL, NULL, 0);
     }
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
-        return NGX_ERROR;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     b->pos = body->data;
     b->last = body->data + body->len;
     b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
     out.buf = b;
     out.next = NULL;
 
-    return ngx_http_output_filter(r, &out);
+    type.data = sr->headers_out.content_type.data;
+    type.len = sr->headers_out.content_type_len;
+
+    return ngx_http_webpubsub_send(r, status, &type, &out, body->len);
 }
 
 
