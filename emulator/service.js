@@ -1,11 +1,12 @@
-// A local stand-in of the Azure Web PubSub service, for the chat demo and
-// the tests: it holds WebSocket clients, calls an event handler with signed
-// CloudEvents, and answers the REST data-plane API, as the service does
-// (the facts are in docs/protocol.md).  Not part of the module.
+// The Web PubSub emulator: a local stand-in of the Azure Web PubSub service
+// (as Microsoft's emulator is), for "make run" and the tests: it holds
+// WebSocket clients, calls an event handler with signed CloudEvents, and
+// answers the REST data-plane API, as the service does (the facts are in
+// docs/protocol.md).  Not part of the module; the chat app is in ../demo.
 //
 //   WPS_PORT=8081 WPS_ENDPOINT=http://127.0.0.1:8081 WPS_KEYS=key1,key2 \
 //   WPS_EVENT_HANDLER='http://127.0.0.1:8080/eventhandler/{event}' \
-//   node demo/service.js
+//   node emulator/service.js
 //
 // Environment:
 //   WPS_PORT           port to listen on, on 127.0.0.1 (required)

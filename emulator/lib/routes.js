@@ -1,5 +1,5 @@
 // The 25 operations of the Web PubSub REST API (api-version 2024-12-01) as
-// routes: shared by the local service (demo/lib/rest.js) and the tests'
+// routes: shared by the emulator (rest.js) and the tests'
 // recording stand-in (t/fixtures/rest_recorder.js).
 
 "use strict";
