@@ -2,7 +2,7 @@
 
 # The chat demo end to end with the official @azure/web-pubsub-client
 # (t/oracle/e2e_client.js): nginx with examples/chat.conf in front of the
-# local Web PubSub service (demo/service.js) and the chat app (demo/app.js).
+# local Web PubSub emulator (emulator/service.js) and the chat app (demo/app.js).
 #
 # Clients get their URL from nginx's /negotiate (webpubsub_token), talk to
 # each other through the service, hear the app's announcements (the app
@@ -238,7 +238,7 @@ is_deeply([ map { "$_->{app_event} $_->{status} $_->{connectionId}" } @refused ]
 # why the service refused the five that failed, in order
 my @rejected = grep { ($_->{kind} // '') eq 'connection.rejected' }
     @service_log;
-# (demo/service.js words them as 'connect event answered 401', 'token: aud
+# (emulator/service.js words them as 'connect event answered 401', 'token: aud
 # "<chat>" is not <other>', 'token: expired', 'token: signature made with
 # none of the keys')
 my @why = (

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what building, running the demo and testing need, only where it
 # is missing: Debian packages, then the npm packages locked in
-# demo/package-lock.json (the demo) and t/package-lock.json (the tests).
+# emulator/package-lock.json (the local Web PubSub emulator),
+# demo/package-lock.json (the chat app) and t/package-lock.json (the tests).
 # Usage: tools/deps.sh [build|run|test|fuzz|bench]
 set -eu
 
@@ -60,6 +61,10 @@ npm_ci() {
         cp package-lock.json node_modules/.lock-installed
     fi
 }
+
+if [ "$need" = run ] || [ "$need" = test ] || [ "$need" = bench ]; then
+    npm_ci emulator
+fi
 
 if [ "$need" = run ] || [ "$need" = test ]; then
     npm_ci demo

@@ -1,6 +1,6 @@
 #!/bin/sh
 # make run: the chat demo, all on 127.0.0.1 and with no Azure resource:
-# a local stand-in of Web PubSub (demo/service.js), the chat app
+# the local Web PubSub emulator (emulator/service.js), the chat app
 # (demo/app.js), and Debian's nginx with the module and
 # examples/chat.conf in front of both.  Ctrl-C stops everything.
 set -eu
@@ -61,7 +61,7 @@ trap 'stop; exit 130' INT TERM
 
 WPS_PORT=$service_port WPS_ENDPOINT="http://127.0.0.1:$service_port" \
 WPS_KEYS=$key WPS_EVENT_HANDLER="http://127.0.0.1:$port/eventhandler/" \
-    node "$top/demo/service.js" &
+    node "$top/emulator/service.js" &
 pids="$pids $!"
 
 APP_PORT=$app_port APP_ANNOUNCE="http://127.0.0.1:$port/internal/announce" \

@@ -1,8 +1,8 @@
 package ChatDemo;
 
 # The chat demo of "make run", started for the end-to-end tests
-# (t/e2e_client.t, t/e2e_browser.t): the local Web PubSub service
-# (demo/service.js), the chat app (demo/app.js) and nginx with
+# (t/e2e_client.t, t/e2e_browser.t): the local Web PubSub emulator
+# (emulator/service.js), the chat app (demo/app.js) and nginx with
 # examples/chat.conf, its ports rewritten to reserved ones and __DEMO__ to
 # the demo folder, as tools/run.sh does.
 #
@@ -61,9 +61,12 @@ sub _tail {
 # What is missing for the demo to run at all, or undef.
 sub missing {
     my $top = top();
-    return "demo/service.js does not exist" unless -f "$top/demo/service.js";
-    return "demo/node_modules is missing (tools/deps.sh run, or "
-        . "cd demo && npm ci)" unless -d "$top/demo/node_modules";
+    return "emulator/service.js does not exist"
+        unless -f "$top/emulator/service.js";
+    for my $dir (qw(emulator demo)) {
+        return "$dir/node_modules is missing (tools/deps.sh run, or "
+            . "cd $dir && npm ci)" unless -d "$top/$dir/node_modules";
+    }
     return "t/node_modules is missing (cd t && npm ci)"
         unless -d "$top/t/node_modules/\@azure/web-pubsub-client";
     return undef;
@@ -149,7 +152,7 @@ EOF
 
     $t->run();
 
-    $self->_daemon('service', "$top/demo/service.js",
+    $self->_daemon('service', "$top/emulator/service.js",
         WPS_PORT          => $self->{service_port},
         WPS_ENDPOINT      => $self->{service_origin},
         WPS_KEYS          => $self->{key},

@@ -1,8 +1,9 @@
 package RestRecorder;
 
-# Perl side of t/fixtures/rest_recorder.js (the recording stand-in for the
-# Web PubSub REST service) and of t/oracle/rest.js (the official SDK run
-# against it), for the REST tests.
+# Perl side of t/fixtures/rest_recorder.js (the emulator, emulator/, in
+# recording mode: emulator/lib/recorder.js says what it answers and logs)
+# and of t/oracle/rest.js (the official SDK run against it), for the REST
+# tests.
 #
 #   my $rec = RestRecorder->start($t, port => 1, keys => [$KEY],
 #                                 entra_token => 'entra-...',
@@ -57,13 +58,16 @@ sub start {
     open my $fh, '>', $self->{log} or die "create $self->{log}: $!\n";
     close $fh;
 
+    # list pages of 2 when the caller gives no maxpagesize: paging is
+    # exercised by every list
     my %env = (
-        RECORDER_PORT        => $port,
-        RECORDER_KEYS        => join(',', @{ $o{keys} }),
-        RECORDER_ORIGIN      => $self->{origin},
-        RECORDER_LOG         => $self->{log},
-        RECORDER_ENTRA_TOKEN => $self->{entra},
-        RECORDER_LIFETIME    => $o{lifetime} // 300,
+        WPS_PORT        => $port,
+        WPS_KEYS        => join(',', @{ $o{keys} }),
+        WPS_ENDPOINT    => $self->{origin},
+        WPS_RECORD      => $self->{log},
+        WPS_ENTRA_TOKEN => $self->{entra},
+        WPS_PAGE_SIZE   => 2,
+        WPS_LIFETIME    => $o{lifetime} // 300,
     );
     my $script = "$FindBin::Bin/fixtures/rest_recorder.js";
     $t->run_daemon(sub {

@@ -1,5 +1,6 @@
-// The REST data-plane API (docs/protocol.md 3), acting on the live connections.
-// Routes, the token check and paging grew from t/fixtures/rest_recorder.js.
+// The REST data-plane API (docs/protocol.md 3): the 25 operations, acting
+// on a registry of hubs: the live connections (hubs.js), or in recording
+// mode the fixed world of recorder.js.
 
 "use strict";
 
@@ -10,41 +11,50 @@ const {
   isValidHub, isValidGroup, decodeComponent, parseQuery, first, splitUrl, mediaType,
 } = require("./util");
 
-const API_VERSION = "2024-12-01";
-const DEFAULT_PAGE = 200;
 const {
-  matchRoute, answer, errorAnswer, jsonAnswer, isIntegerText,
+  matchRoute, answer, errorAnswer, jsonAnswer, isIntegerText, writeAnswer,
 } = require("./routes.js");
 
+const API_VERSION = "2024-12-01";
+const DEFAULT_PAGE = 200;
 const DEFAULT_REASON = "Closed by REST API.";
 
-
-
-
 class RestApi {
-  // origin: scheme://host[:port] of WPS_ENDPOINT; endpoint: WPS_ENDPOINT
-  constructor({ origin, endpoint, keys, entraToken, registry, clients, log }) {
+  // origin: scheme://host[:port] of WPS_ENDPOINT; endpoint: WPS_ENDPOINT;
+  // pageSize: list pages when the caller gives no maxpagesize; now(): the
+  // seconds :generateToken issues tokens at.  relativeNextLinks (changed
+  // by recorder.js) makes list pages link "/api/..." instead of the URL.
+  constructor({ origin, endpoint, keys, entraToken, registry, clients, log,
+                pageSize, now }) {
     Object.assign(this, { origin, endpoint, keys, entraToken, registry, clients, log });
+    this.pageSize = pageSize || DEFAULT_PAGE;
+    this.now = now || (() => Math.floor(Date.now() / 1000));
+    this.relativeNextLinks = false;
   }
 
   // docs/protocol.md 3.1: aud is the request URL, with or without its query,
-  // compared ignoring case, raw or URL-decoded.
+  // compared ignoring case, raw or URL-decoded.  { ok, reason } and, for a
+  // JWT, its header and claims; entra for the Entra ID token.
   checkAuth(req, route) {
     const token = bearer(req.headers.authorization);
     if (token === null) {
       return { ok: false, reason: "no Bearer token" };
     }
     if (this.entraToken && safeEqual(token, this.entraToken)) {
-      return route && route.op === "generateToken" ? { ok: true, reason: "entra token" }
-        : { ok: false, reason: "the entra token is only accepted for :generateToken" };
+      return route && route.op === "generateToken"
+        ? { ok: true, reason: "entra token", entra: true }
+        : { ok: false, reason: "the entra token is only accepted for :generateToken",
+            entra: true };
     }
     const checked = verifyJwt(token, this.keys);
     if (!checked.ok) {
       return checked;
     }
+    checked.ok = false;
     const aud = checked.claims.aud;
     if (typeof aud !== "string") {
-      return { ok: false, reason: "aud missing or not a string" };
+      checked.reason = "aud missing or not a string";
+      return checked;
     }
     const { path } = splitUrl(req.url);
     const full = (this.origin + req.url).toLowerCase();
@@ -55,30 +65,35 @@ class RestApi {
       forms.push(decoded);
     }
     if (!forms.some((f) => f.toLowerCase() === full || f.toLowerCase() === noQuery)) {
-      return { ok: false, reason: `aud ${aud} is not ${this.origin + req.url}` };
+      checked.reason = `aud ${aud} is not ${this.origin + req.url}`;
+      return checked;
     }
-    return { ok: true, reason: "valid" };
+    checked.ok = true;
+    checked.reason = "valid";
+    return checked;
   }
 
-  handle(req, res, body) {
+  // The answer to a request, acted upon, and what it was: { route, auth, a }
+  // (route null when no operation has that path).
+  evaluate(req, body) {
     const { path, query: rawQuery } = splitUrl(req.url);
     const route = matchRoute(req.method, path);
-    let auth = { ok: false, reason: null };
+    const auth = this.checkAuth(req, route);
     let a;
     if (!route) {
       a = errorAnswer(404, "Error.NotFound", `no operation at ${path}`);
     } else if (route.methodMismatch) {
       a = errorAnswer(405, "Error.MethodNotAllowed", `${req.method} is not allowed here`);
     } else {
-      auth = this.checkAuth(req, route);
       a = auth.ok ? this.operation(req, route, parseQuery(rawQuery), body) : answer(401);
     }
     this.log("rest", { method: req.method, url: req.url, op: route ? route.op : null,
                        status: a.status, auth: auth.reason, error: a.error });
-    const headers = Object.assign({ "Content-Length": String(Buffer.byteLength(a.body)) },
-                                  a.headers);
-    res.writeHead(a.status, headers);
-    res.end(req.method === "HEAD" ? undefined : a.body);
+    return { route, auth, a };
+  }
+
+  handle(req, res, body) {
+    writeAnswer(res, this.evaluate(req, body).a, req.method);
   }
 
   operation(req, route, query, body) {
@@ -119,7 +134,7 @@ class RestApi {
     const pick = (conns) => conns.filter((c) => !excluded.has(c.id) && filter(c));
     const reason = first(query, "reason") || DEFAULT_REASON;
     const hub = p.hub === undefined ? null : this.registry.peek(p.hub);
-    const conn = p.connection === undefined ? undefined : hub.connections.get(p.connection);
+    const conn = p.connection === undefined ? undefined : hub.connection(p.connection);
     const closeAll = (conns) => {
       for (const c of conns) {
         this.clients.closeConnection(c, reason, 1000);
@@ -154,11 +169,11 @@ class RestApi {
         return answer(202);
       }
       case "connectionExists":
-        return answer(conn ? 200 : 404);
+        return answer(hub.hasConnection(p.connection) ? 200 : 404);
       case "groupExists":
-        return answer(hub.groups.has(p.group) ? 200 : 404);
+        return answer(hub.hasGroup(p.group) ? 200 : 404);
       case "userExists":
-        return answer(hub.users.has(p.user) ? 200 : 404);
+        return answer(hub.hasUser(p.user) ? 200 : 404);
       case "closeConnection":
         return closeAll(conn ? [conn] : []);
       case "closeAllConnections":
@@ -278,7 +293,7 @@ class RestApi {
     const sizeText = first(query, "maxpagesize");
     const topText = first(query, "top");
     const tokenText = first(query, "continuationToken");
-    let size = DEFAULT_PAGE;
+    let size = this.pageSize;
     if (sizeText !== undefined) {
       if (!isIntegerText(sizeText) || Number(sizeText) < 1 || Number(sizeText) > 200) {
         return errorAnswer(400, "Error.BadRequest", "maxpagesize must be 1..200");
@@ -321,7 +336,8 @@ class RestApi {
       if (left !== null) {
         q += `&top=${left}`;
       }
-      page.nextLink = this.origin + route.prefix + route.apiPath + q;
+      page.nextLink = (this.relativeNextLinks ? "" : this.origin + route.prefix)
+        + route.apiPath + q;
     }
     return jsonAnswer(200, page);
   }
@@ -337,7 +353,7 @@ class RestApi {
     if (!paths[type]) {
       return errorAnswer(400, "Error.BadRequest", "invalid clientType");
     }
-    const now = Math.floor(Date.now() / 1000);
+    const now = this.now();
     const claims = {
       aud: `${this.endpoint}/${paths[type]}${route.params.hub}`,
       iat: now,

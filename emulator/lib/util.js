@@ -1,4 +1,4 @@
-// Small helpers shared by the local Web PubSub stand-in (see ../service.js).
+// Small helpers of the Web PubSub emulator (see ../service.js).
 
 "use strict";
 

@@ -1,6 +1,5 @@
 // The 25 operations of the Web PubSub REST API (api-version 2024-12-01) as
-// routes: shared by the local service (demo/lib/rest.js) and the tests'
-// recording stand-in (t/fixtures/rest_recorder.js).
+// routes, and the service's answers, for rest.js.
 
 "use strict";
 
@@ -92,10 +91,21 @@ function jsonAnswer(status, value) {
     JSON.stringify(value));
 }
 
+// An answer on the wire; a Content-Length unless the answer has one.
+function writeAnswer(res, a, method) {
+  const headers = Object.assign({}, a.headers);
+  const body = Buffer.from(a.body || "", "utf8");
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-length")) {
+    headers["Content-Length"] = String(body.length);
+  }
+  res.writeHead(a.status, headers);
+  res.end(method === "HEAD" ? undefined : body);
+}
+
 function isIntegerText(s) {
   return typeof s === "string" && /^[0-9]{1,10}$/.test(s);
 }
 
 module.exports = {
-  ROUTES, matchRoute, answer, errorAnswer, jsonAnswer, isIntegerText,
+  ROUTES, matchRoute, answer, errorAnswer, jsonAnswer, isIntegerText, writeAnswer,
 };

@@ -268,6 +268,24 @@ class Hub {
     return [...(this.groups.get(group) || [])];
   }
 
+  // the REST API's view: a connection to act on (or undefined), and what
+  // exists (recorder.js has another world behind the same methods)
+  connection(id) {
+    return this.connections.get(id);
+  }
+
+  hasConnection(id) {
+    return this.connections.has(id);
+  }
+
+  hasGroup(group) {
+    return this.groups.has(group);
+  }
+
+  hasUser(userId) {
+    return this.users.has(userId);
+  }
+
   userConnections(userId) {
     return [...(this.users.get(userId) || [])];
   }

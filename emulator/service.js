@@ -1,11 +1,12 @@
-// A local stand-in of the Azure Web PubSub service, for the chat demo and
-// the tests: it holds WebSocket clients, calls an event handler with signed
-// CloudEvents, and answers the REST data-plane API, as the service does
-// (the facts are in docs/protocol.md).  Not part of the module.
+// The Web PubSub emulator: a local stand-in of the Azure Web PubSub service
+// (as Microsoft's emulator is), for "make run" and the tests: it holds
+// WebSocket clients, calls an event handler with signed CloudEvents, and
+// answers the REST data-plane API, as the service does (the facts are in
+// docs/protocol.md).  Not part of the module; the chat app is in ../demo.
 //
 //   WPS_PORT=8081 WPS_ENDPOINT=http://127.0.0.1:8081 WPS_KEYS=key1,key2 \
 //   WPS_EVENT_HANDLER='http://127.0.0.1:8080/eventhandler/{event}' \
-//   node demo/service.js
+//   node emulator/service.js
 //
 // Environment:
 //   WPS_PORT           port to listen on, on 127.0.0.1 (required)
@@ -32,7 +33,15 @@
 //                      connections), service.listening, service.stopping
 //   WPS_LIFETIME       optional seconds after which it stops by itself
 //   WPS_ENTRA_TOKEN    optional bearer string accepted as an Entra ID
-//                      token, for :generateToken only (as the REST recorder)
+//                      token, for :generateToken only
+//   WPS_PAGE_SIZE      optional size of list pages when the caller gives no
+//                      maxpagesize (default 200, as the service)
+//   WPS_RECORD         optional JSON-lines file: recording mode, for the
+//                      REST tests (lib/recorder.js): REST only, over a
+//                      fixed world that forgets every change, each request
+//                      logged as received, failures injected through
+//                      /__control; :generateToken issues its tokens as of
+//                      the start, so that the same call gets the same token
 //
 // Clients connect to ws://127.0.0.1:PORT/client/hubs/{hub} (or the legacy
 // /client/?hub={hub}) with access_token=<JWT> or Authorization: Bearer,
@@ -50,6 +59,7 @@ const { Registry } = require("./lib/hubs");
 const { Upstream } = require("./lib/upstream");
 const { ClientService } = require("./lib/clients");
 const { RestApi } = require("./lib/rest");
+const { Recorder, fixedWorld, nobody } = require("./lib/recorder");
 const { createLog, splitUrl } = require("./lib/util");
 
 const MAX_BODY = 16 * 1024 * 1024;   // bytes of a REST request body
@@ -96,6 +106,17 @@ function config(env) {
       fail("WPS_EVENT_HANDLER must be an http(s) URL on a loopback address");
     }
   }
+  let pageSize = 0;
+  if (env.WPS_PAGE_SIZE) {
+    pageSize = Number(env.WPS_PAGE_SIZE);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 200) {
+      fail("WPS_PAGE_SIZE must be 1..200");
+    }
+  }
+  const record = env.WPS_RECORD || "";
+  if (record && handler) {
+    fail("WPS_RECORD (recording mode: REST only) takes no WPS_EVENT_HANDLER");
+  }
   let lifetime = 0;
   if (env.WPS_LIFETIME) {
     lifetime = Number(env.WPS_LIFETIME);
@@ -104,7 +125,7 @@ function config(env) {
     }
   }
   return {
-    port, keys, endpoint, handler, lifetime,
+    port, keys, endpoint, handler, lifetime, pageSize, record,
     origin: endpointUrl.origin,
     host: endpointUrl.hostname.replace(/^\[|\]$/g, ""),
     log: env.WPS_LOG || "",
@@ -112,19 +133,37 @@ function config(env) {
   };
 }
 
-function main() {
-  const cfg = config(process.env);
+// hooks.annotate(req, line): adds to a recording mode log line
+function main(env, hooks) {
+  const cfg = config(env);
   const log = createLog(cfg.log);
-  const registry = new Registry();
-  const upstream = new Upstream({ template: cfg.handler, origin: cfg.host, keys: cfg.keys, log });
-  const clients = new ClientService({ endpoint: cfg.endpoint, keys: cfg.keys, registry,
-                                      upstream, log });
+  const started = Math.floor(Date.now() / 1000);
+  let recorder = null;
+  let upstream = null;
+  let registry;
+  let clients;
+  if (cfg.record) {
+    registry = fixedWorld;
+    clients = nobody;
+  } else {
+    registry = new Registry();
+    upstream = new Upstream({ template: cfg.handler, origin: cfg.host, keys: cfg.keys, log });
+    clients = new ClientService({ endpoint: cfg.endpoint, keys: cfg.keys, registry,
+                                  upstream, log });
+  }
   const rest = new RestApi({ origin: cfg.origin, endpoint: cfg.endpoint, keys: cfg.keys,
-                             entraToken: cfg.entraToken, registry, clients, log });
+                             entraToken: cfg.entraToken, registry, clients, log,
+                             pageSize: cfg.pageSize,
+                             now: cfg.record ? () => started : undefined });
+  if (cfg.record) {
+    recorder = new Recorder({ file: cfg.record, rest, annotate: (hooks || {}).annotate });
+  }
 
   const server = http.createServer((req, res) => {
     const { path } = splitUrl(req.url);
-    if (clients.isClientPath(path)) {
+    if (recorder) {
+      recorder.arrive(req);
+    } else if (clients.isClientPath(path)) {
       log("connection.rejected", { url: path, status: 400, reason: "not a WebSocket request" });
       res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8" });
       res.end("WebSocket requests only\n");
@@ -148,11 +187,15 @@ function main() {
                                  message: "request body too large", target: "Request" }));
         return;
       }
-      rest.handle(req, res, Buffer.concat(chunks));
+      (recorder || rest).handle(req, res, Buffer.concat(chunks));
     });
     req.on("error", () => req.socket.destroy());
   });
   server.on("upgrade", (req, socket, head) => {
+    if (recorder) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     clients.handleUpgrade(req, socket, head).catch((e) => {
       log("connection.rejected", { url: req.url, status: 500, reason: e.message });
       socket.destroy();
@@ -173,6 +216,9 @@ function main() {
     }
     stopping = true;
     log("service.stopping", { why });
+    if (recorder) {
+      process.exit(0);
+    }
     setTimeout(() => process.exit(0), STOP_GRACE + 1000).unref();
     server.close();
     clients.shutdown();
@@ -191,9 +237,14 @@ function main() {
   server.on("error", (e) => fail(e.message));
   server.listen(cfg.port, "127.0.0.1", () => {
     log("service.listening", { port: cfg.port, endpoint: cfg.endpoint,
-                               eventHandler: cfg.handler || null });
+                               eventHandler: cfg.handler || null,
+                               record: cfg.record || null });
     console.log(`web pubsub local service on http://127.0.0.1:${cfg.port}`);
   });
 }
 
-main();
+if (require.main === module) {
+  main(process.env);
+}
+
+module.exports = { main };
