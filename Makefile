@@ -10,7 +10,11 @@ MODULE     = $(BUILD)/plain/ngx_http_webpubsub_module.so
 ASAN_MOD   = $(BUILD)/asan/ngx_http_webpubsub_module.so
 CFLAGS_T   = -std=c99 -g -O1 -Wall -Wextra -Werror -Ingx_webpubsub_module
 CORE       = ngx_webpubsub_module/ngx_webpubsub_core.c \
-             ngx_webpubsub_module/ngx_webpubsub_rest.c
+             ngx_webpubsub_module/ngx_webpubsub_rest.c \
+             ngx_webpubsub_module/ngx_webpubsub_reply.c
+CORE_H     = ngx_webpubsub_module/ngx_webpubsub_core.h \
+             ngx_webpubsub_module/ngx_webpubsub_rest.h \
+             ngx_webpubsub_module/ngx_webpubsub_reply.h
 SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-omit-frame-pointer
 PROVE      = prove -j2 -r t/
@@ -31,22 +35,32 @@ build-asan:
 	tools/deps.sh build
 	tools/build.sh asan
 
-$(BUILD)/core_test: t/unit/core_test.c $(CORE) \
-		ngx_webpubsub_module/ngx_webpubsub_core.h
+$(BUILD)/core_test: t/unit/core_test.c $(CORE) $(CORE_H)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_T) -o $@ t/unit/core_test.c $(CORE) -lcrypto -ljansson
 
-$(BUILD)/core_test_asan: t/unit/core_test.c $(CORE) \
-		ngx_webpubsub_module/ngx_webpubsub_core.h
+$(BUILD)/core_test_asan: t/unit/core_test.c $(CORE) $(CORE_H)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_T) $(SAN) -o $@ t/unit/core_test.c $(CORE) \
 		-lcrypto -ljansson
 
-unit: $(BUILD)/core_test
-	$(BUILD)/core_test
+# the parsing of what remote services answer (ngx_webpubsub_reply.c)
+$(BUILD)/reply_test: t/unit/reply_test.c $(CORE) $(CORE_H)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_T) -o $@ t/unit/reply_test.c $(CORE) -lcrypto -ljansson
 
-unit-asan: $(BUILD)/core_test_asan
+$(BUILD)/reply_test_asan: t/unit/reply_test.c $(CORE) $(CORE_H)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_T) $(SAN) -o $@ t/unit/reply_test.c $(CORE) \
+		-lcrypto -ljansson
+
+unit: $(BUILD)/core_test $(BUILD)/reply_test
+	$(BUILD)/core_test
+	$(BUILD)/reply_test
+
+unit-asan: $(BUILD)/core_test_asan $(BUILD)/reply_test_asan
 	$(BUILD)/core_test_asan
+	$(BUILD)/reply_test_asan
 
 test: deps build unit
 	TEST_NGINX_MODULE=$(MODULE) $(PROVE)
@@ -84,7 +98,7 @@ soak: build
 # libFuzzer targets of the protocol core (Debian clang), each run for
 # FUZZ_SECONDS on its committed seeds (fuzz/corpus/NAME) plus what earlier
 # runs found (build/fuzz/NAME); a crash leaves its input in build/fuzz/
-FUZZERS       = connection_string webhook builders
+FUZZERS       = connection_string webhook builders replies
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -Ingx_webpubsub_module

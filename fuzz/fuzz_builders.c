@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "ngx_webpubsub_core.h"
+#include "ngx_webpubsub_rest.h"
 
 
 static unsigned char *

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_webpubsub_core.h"
+#include "ngx_webpubsub_rest.h"
 
 
 /* the longest user id, role or group a token may carry, in bytes */

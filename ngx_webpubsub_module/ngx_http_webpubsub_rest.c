@@ -12,9 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <jansson.h>
-
 #include "ngx_http_webpubsub_module.h"
+#include "ngx_webpubsub_reply.h"
 
 
 /* a REST token needs to outlive the call only; the service allows 5m skew */
@@ -1830,11 +1829,8 @@ static ngx_int_t
 ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest)
 {
-    json_t                    *root, *token;
     ngx_str_t                  body;
-    ngx_uint_t                 valid;
     const char                *err;
-    json_error_t               jerr;
     ngx_http_request_t        *sr;
     ngx_http_core_loc_conf_t  *clcf;
 
@@ -1975,18 +1971,11 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
         return ngx_http_webpubsub_rest_send_list(r, rest);
 
     case NGX_WEBPUBSUB_REST_TOKEN:
-        root = json_loadb((char *) body.data, body.len,
-                          JSON_REJECT_DUPLICATES, &jerr);
+        err = ngx_webpubsub_reply_token(body.data, body.len);
 
-        token = json_is_object(root) ? json_object_get(root, "token") : NULL;
-        valid = json_is_string(token);
-
-        json_decref(root);
-
-        if (!valid) {
+        if (err != NULL) {
             return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
-                                  "the service's token response is not "
-                                  "{\"token\": string}");
+                                                (char *) err);
         }
 
         /* fall through */
@@ -2009,58 +1998,59 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *body, const char **err)
 {
-    char          *text;
-    u_char        *url, *p;
-    size_t         len, n;
-    json_t        *root, *value, *link;
-    ngx_buf_t     *b;
-    ngx_uint_t     i;
-    ngx_chain_t   *cl;
-    json_error_t   jerr;
+    u_char                *url, *text, *link;
+    size_t                 len, n;
+    ngx_buf_t             *b;
+    ngx_pool_t            *pool;
+    ngx_chain_t           *cl;
+    ngx_webpubsub_page_t   page;
 
-    root = json_loadb((char *) body->data, body->len, JSON_REJECT_DUPLICATES,
-                      &jerr);
+    /*
+     * The items and nextLink are written into the page's own pool, then
+     * the items are copied into r's at their exact length.  The body's
+     * length is enough but for numbers written longer than they came
+     * (1e5 as 100000.0), which take a second pass.
+     */
 
-    value = json_is_object(root) ? json_object_get(root, "value") : NULL;
-    link = json_is_object(root) ? json_object_get(root, "nextLink") : NULL;
+    pool = rest->pool;
 
-    if (!json_is_array(value) || !(link == NULL || json_is_null(link)
-                                   || json_is_string(link)))
-    {
-        json_decref(root);
-        *err = "the service's page is not {\"value\": [...], "
-               "\"nextLink\": ...}";
-        return NGX_DECLINED;
+    text = ngx_pnalloc(pool, body->len);
+    if (text == NULL) {
+        *err = "out of memory";
+        return NGX_ERROR;
     }
 
-    for (i = 0; i < json_array_size(value); i++) {
-        if (!json_is_object(json_array_get(value, i))) {
-            json_decref(root);
-            *err = "the service's page has a connection that is not "
-                   "an object";
-            return NGX_DECLINED;
-        }
-    }
+    *err = ngx_webpubsub_reply_page(body->data, body->len, &page, text,
+                                    body->len);
 
-    *err = "out of memory";
-
-    if (json_array_size(value)) {
-        text = json_dumps(value, JSON_COMPACT);
+    if (*err == NULL && !page.written) {
+        text = ngx_pnalloc(pool, page.items_len + page.link_len);
         if (text == NULL) {
-            json_decref(root);
+            *err = "out of memory";
             return NGX_ERROR;
         }
 
-        /* "[a,b]" joins the list as ",a,b", or "a,b" as its start */
+        *err = ngx_webpubsub_reply_page(body->data, body->len, &page, text,
+                                        page.items_len + page.link_len);
+    }
 
-        len = ngx_strlen(text) - 2 + (rest->items ? 1 : 0);
+    if (*err != NULL) {
+        return NGX_DECLINED;
+    }
+
+    link = text + page.items_len;
+
+    *err = "out of memory";
+
+    if (page.items) {
+        /* "a,b" joins the list as ",a,b", or as its start */
+
+        len = page.items_len + (rest->items ? 1 : 0);
 
         b = ngx_create_temp_buf(r->pool, len);
         cl = ngx_alloc_chain_link(r->pool);
 
         if (b == NULL || cl == NULL) {
-            ngx_free(text);
-            json_decref(root);
             return NGX_ERROR;
         }
 
@@ -2068,8 +2058,7 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
             *b->last++ = ',';
         }
 
-        b->last = ngx_cpymem(b->last, text + 1, ngx_strlen(text) - 2);
-        ngx_free(text);
+        b->last = ngx_cpymem(b->last, text, page.items_len);
 
         cl->buf = b;
         cl->next = NULL;
@@ -2081,7 +2070,7 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
         *rest->last = cl;
         rest->last = &cl->next;
         rest->list_len += len;
-        rest->items += json_array_size(value);
+        rest->items += page.items;
     }
 
     if (rest->out) {
@@ -2092,37 +2081,32 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
 
     rest->pages++;
 
-    if (!json_is_string(link)) {
-        json_decref(root);
+    if (!page.link) {
+        ngx_pfree(pool, text);
         return NGX_OK;
     }
 
     if (rest->pages == NGX_HTTP_WEBPUBSUB_REST_PAGES_MAX) {
-        json_decref(root);
         *err = "the service returned more than 1000 pages";
         return NGX_DECLINED;
     }
 
-    len = json_string_length(link);
+    len = page.link_len;
 
     /* the next call's pool: the URL is its subrequest's */
 
     if (ngx_http_webpubsub_rest_next_pool(r, rest) != NGX_OK) {
-        json_decref(root);
         return NGX_ERROR;
     }
 
     url = ngx_pnalloc(rest->pool, NGX_WEBPUBSUB_ENDPOINT_MAX + len);
     if (url == NULL) {
-        json_decref(root);
         return NGX_ERROR;
     }
 
-    p = (u_char *) json_string_value(link);
+    *err = ngx_webpubsub_rest_next_link(wlcf->endpoint, link, len, url, &n);
 
-    *err = ngx_webpubsub_rest_next_link(wlcf->endpoint, p, len, url, &n);
-
-    json_decref(root);
+    ngx_pfree(pool, text);
 
     if (*err != NULL) {
         *err = "the service's nextLink is not a URL on the endpoint";

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "ngx_webpubsub_core.h"
+#include "ngx_webpubsub_rest.h"
 
 
 #define ngx_webpubsub_cpylit(dst, lit)                                      \

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "ngx_webpubsub_core.h"
+#include "ngx_webpubsub_rest.h"
 
 
 static int  passed, failed;
