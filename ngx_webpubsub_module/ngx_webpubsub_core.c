@@ -28,9 +28,6 @@
 #define ngx_webpubsub_lower(c)                                              \
     (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
 
-#define ngx_webpubsub_cpylit(dst, lit)                                      \
-    (memcpy(dst, lit, sizeof(lit) - 1), (dst) + sizeof(lit) - 1)
-
 
 static int ngx_webpubsub_base64url_value(unsigned char c);
 static int ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len,

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 
 /* limits on what the core accepts; every caller relies on them */
@@ -37,6 +38,11 @@
 #define NGX_WEBPUBSUB_PROTOCOL_DEFAULT   0
 #define NGX_WEBPUBSUB_PROTOCOL_MQTT      1
 #define NGX_WEBPUBSUB_PROTOCOL_SOCKETIO  2
+
+
+/* a string literal copied to dst; the end of the copy */
+#define ngx_webpubsub_cpylit(dst, lit)                                      \
+    (memcpy(dst, lit, sizeof(lit) - 1), (dst) + sizeof(lit) - 1)
 
 
 typedef struct {

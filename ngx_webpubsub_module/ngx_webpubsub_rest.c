@@ -13,10 +13,8 @@
 #include "ngx_webpubsub_rest.h"
 
 
-#define ngx_webpubsub_cpylit(dst, lit)                                      \
-    (memcpy(dst, lit, sizeof(lit) - 1), (dst) + sizeof(lit) - 1)
-
-#define P(name)  (1u << NGX_WEBPUBSUB_REST_##name)
+/* a parameter as a bit of an operation's required, allowed, repeated */
+#define ngx_webpubsub_rest_bit(name)  (1u << NGX_WEBPUBSUB_REST_##name)
 
 
 static int ngx_webpubsub_rest_dots(const unsigned char *v, size_t len);
@@ -59,10 +57,7 @@ static const ngx_webpubsub_rest_param_t  ngx_webpubsub_rest_params[] = {
 
 #define NGX_WEBPUBSUB_Q_END  -1
 
-#define Q(name)  NGX_WEBPUBSUB_REST_##name
-#define QE       NGX_WEBPUBSUB_Q_END
-
-#define JSON     "application/json"
+#define NGX_WEBPUBSUB_REST_JSON  "application/json"
 
 /*
  * The 25 operations of api-version 2024-12-01, named as the SDKs name
@@ -71,149 +66,227 @@ static const ngx_webpubsub_rest_param_t  ngx_webpubsub_rest_params[] = {
 
 static const ngx_webpubsub_rest_op_t  ngx_webpubsub_rest_ops[] = {
 
-    { "send_to_all", "POST", "api/hubs/{hub}/:send", JSON,
+    { "send_to_all", "POST", "api/hubs/{hub}/:send", NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_MESSAGE, NGX_WEBPUBSUB_REST_PLAIN,
-      0, P(EXCLUDED) | P(FILTER) | P(TTL), P(EXCLUDED),
-      { Q(EXCLUDED), Q(FILTER), Q(TTL), QE } },
+      0,
+      ngx_webpubsub_rest_bit(EXCLUDED) | ngx_webpubsub_rest_bit(FILTER)
+      | ngx_webpubsub_rest_bit(TTL),
+      ngx_webpubsub_rest_bit(EXCLUDED),
+      { NGX_WEBPUBSUB_REST_EXCLUDED, NGX_WEBPUBSUB_REST_FILTER,
+        NGX_WEBPUBSUB_REST_TTL, NGX_WEBPUBSUB_Q_END } },
 
-    { "send_to_user", "POST", "api/hubs/{hub}/users/{user}/:send", JSON,
+    { "send_to_user", "POST", "api/hubs/{hub}/users/{user}/:send",
+      NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_MESSAGE, NGX_WEBPUBSUB_REST_PLAIN,
-      P(USER), P(USER) | P(FILTER) | P(TTL), 0,
-      { Q(FILTER), Q(TTL), QE } },
+      ngx_webpubsub_rest_bit(USER),
+      ngx_webpubsub_rest_bit(USER) | ngx_webpubsub_rest_bit(FILTER)
+      | ngx_webpubsub_rest_bit(TTL),
+      0,
+      { NGX_WEBPUBSUB_REST_FILTER, NGX_WEBPUBSUB_REST_TTL,
+        NGX_WEBPUBSUB_Q_END } },
 
-    { "send_to_group", "POST", "api/hubs/{hub}/groups/{group}/:send", JSON,
+    { "send_to_group", "POST", "api/hubs/{hub}/groups/{group}/:send",
+      NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_MESSAGE, NGX_WEBPUBSUB_REST_PLAIN,
-      P(GROUP), P(GROUP) | P(EXCLUDED) | P(FILTER) | P(TTL), P(EXCLUDED),
-      { Q(EXCLUDED), Q(FILTER), Q(TTL), QE } },
+      ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(GROUP) | ngx_webpubsub_rest_bit(EXCLUDED)
+      | ngx_webpubsub_rest_bit(FILTER) | ngx_webpubsub_rest_bit(TTL),
+      ngx_webpubsub_rest_bit(EXCLUDED),
+      { NGX_WEBPUBSUB_REST_EXCLUDED, NGX_WEBPUBSUB_REST_FILTER,
+        NGX_WEBPUBSUB_REST_TTL, NGX_WEBPUBSUB_Q_END } },
 
     { "send_to_connection", "POST",
-      "api/hubs/{hub}/connections/{connection}/:send", JSON,
+      "api/hubs/{hub}/connections/{connection}/:send", NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_MESSAGE, NGX_WEBPUBSUB_REST_PLAIN,
-      P(CONNECTION), P(CONNECTION) | P(TTL), 0,
-      { Q(TTL), QE } },
+      ngx_webpubsub_rest_bit(CONNECTION),
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(TTL),
+      0,
+      { NGX_WEBPUBSUB_REST_TTL, NGX_WEBPUBSUB_Q_END } },
 
     { "add_user_to_group", "PUT", "api/hubs/{hub}/users/{user}/groups/{group}",
-      JSON, NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
-      P(USER) | P(GROUP), P(USER) | P(GROUP), 0,
-      { QE } },
+      NGX_WEBPUBSUB_REST_JSON,
+      NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
+      ngx_webpubsub_rest_bit(USER) | ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(USER) | ngx_webpubsub_rest_bit(GROUP),
+      0,
+      { NGX_WEBPUBSUB_Q_END } },
 
     { "remove_user_from_group", "DELETE",
-      "api/hubs/{hub}/users/{user}/groups/{group}", JSON,
+      "api/hubs/{hub}/users/{user}/groups/{group}", NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
-      P(USER) | P(GROUP), P(USER) | P(GROUP), 0,
-      { QE } },
+      ngx_webpubsub_rest_bit(USER) | ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(USER) | ngx_webpubsub_rest_bit(GROUP),
+      0,
+      { NGX_WEBPUBSUB_Q_END } },
 
     { "add_connection_to_group", "PUT",
-      "api/hubs/{hub}/groups/{group}/connections/{connection}", JSON,
+      "api/hubs/{hub}/groups/{group}/connections/{connection}",
+      NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
-      P(CONNECTION) | P(GROUP), P(CONNECTION) | P(GROUP), 0,
-      { QE } },
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(GROUP),
+      0,
+      { NGX_WEBPUBSUB_Q_END } },
 
     { "remove_connection_from_group", "DELETE",
-      "api/hubs/{hub}/groups/{group}/connections/{connection}", JSON,
+      "api/hubs/{hub}/groups/{group}/connections/{connection}",
+      NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
-      P(CONNECTION) | P(GROUP), P(CONNECTION) | P(GROUP), 0,
-      { QE } },
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(GROUP),
+      0,
+      { NGX_WEBPUBSUB_Q_END } },
 
     { "remove_connection_from_all_groups", "DELETE",
-      "api/hubs/{hub}/connections/{connection}/groups", JSON,
+      "api/hubs/{hub}/connections/{connection}/groups",
+      NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
-      P(CONNECTION), P(CONNECTION), 0,
-      { QE } },
+      ngx_webpubsub_rest_bit(CONNECTION),
+      ngx_webpubsub_rest_bit(CONNECTION),
+      0,
+      { NGX_WEBPUBSUB_Q_END } },
 
     { "remove_user_from_all_groups", "DELETE",
-      "api/hubs/{hub}/users/{user}/groups", JSON,
+      "api/hubs/{hub}/users/{user}/groups", NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
-      P(USER), P(USER), 0,
-      { QE } },
+      ngx_webpubsub_rest_bit(USER),
+      ngx_webpubsub_rest_bit(USER),
+      0,
+      { NGX_WEBPUBSUB_Q_END } },
 
     { "add_connections_to_groups", "POST", "api/hubs/{hub}/:addToGroups",
-      JSON, NGX_WEBPUBSUB_REST_GROUPS, NGX_WEBPUBSUB_REST_PLAIN,
-      P(GROUP), P(GROUP) | P(FILTER), P(GROUP),
-      { QE } },
+      NGX_WEBPUBSUB_REST_JSON,
+      NGX_WEBPUBSUB_REST_GROUPS, NGX_WEBPUBSUB_REST_PLAIN,
+      ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(GROUP) | ngx_webpubsub_rest_bit(FILTER),
+      ngx_webpubsub_rest_bit(GROUP),
+      { NGX_WEBPUBSUB_Q_END } },
 
     { "remove_connections_from_groups", "POST",
-      "api/hubs/{hub}/:removeFromGroups", JSON,
+      "api/hubs/{hub}/:removeFromGroups", NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_GROUPS, NGX_WEBPUBSUB_REST_PLAIN,
-      P(GROUP), P(GROUP) | P(FILTER), P(GROUP),
-      { QE } },
+      ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(GROUP) | ngx_webpubsub_rest_bit(FILTER),
+      ngx_webpubsub_rest_bit(GROUP),
+      { NGX_WEBPUBSUB_Q_END } },
 
     { "list_connections", "GET", "api/hubs/{hub}/groups/{group}/connections",
-      JSON, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_LIST,
-      P(GROUP), P(GROUP) | P(MAX_PAGE_SIZE) | P(TOP), 0,
-      { Q(MAX_PAGE_SIZE), Q(TOP), QE } },
+      NGX_WEBPUBSUB_REST_JSON,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_LIST,
+      ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(GROUP) | ngx_webpubsub_rest_bit(MAX_PAGE_SIZE)
+      | ngx_webpubsub_rest_bit(TOP),
+      0,
+      { NGX_WEBPUBSUB_REST_MAX_PAGE_SIZE, NGX_WEBPUBSUB_REST_TOP,
+        NGX_WEBPUBSUB_Q_END } },
 
     { "connection_exists", "HEAD", "api/hubs/{hub}/connections/{connection}",
-      NULL, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
-      P(CONNECTION), P(CONNECTION), 0,
-      { QE } },
+      NULL,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
+      ngx_webpubsub_rest_bit(CONNECTION),
+      ngx_webpubsub_rest_bit(CONNECTION),
+      0,
+      { NGX_WEBPUBSUB_Q_END } },
 
-    { "user_exists", "HEAD", "api/hubs/{hub}/users/{user}",
-      NULL, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
-      P(USER), P(USER), 0,
-      { QE } },
+    { "user_exists", "HEAD", "api/hubs/{hub}/users/{user}", NULL,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
+      ngx_webpubsub_rest_bit(USER),
+      ngx_webpubsub_rest_bit(USER),
+      0,
+      { NGX_WEBPUBSUB_Q_END } },
 
-    { "group_exists", "HEAD", "api/hubs/{hub}/groups/{group}",
-      NULL, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
-      P(GROUP), P(GROUP), 0,
-      { QE } },
+    { "group_exists", "HEAD", "api/hubs/{hub}/groups/{group}", NULL,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
+      ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(GROUP),
+      0,
+      { NGX_WEBPUBSUB_Q_END } },
 
     { "close_connection", "DELETE", "api/hubs/{hub}/connections/{connection}",
-      JSON, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
-      P(CONNECTION), P(CONNECTION) | P(REASON), 0,
-      { Q(REASON), QE } },
+      NGX_WEBPUBSUB_REST_JSON,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
+      ngx_webpubsub_rest_bit(CONNECTION),
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(REASON),
+      0,
+      { NGX_WEBPUBSUB_REST_REASON, NGX_WEBPUBSUB_Q_END } },
 
     { "close_all_connections", "POST", "api/hubs/{hub}/:closeConnections",
-      JSON, NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
-      0, P(EXCLUDED) | P(REASON), P(EXCLUDED),
-      { Q(EXCLUDED), Q(REASON), QE } },
+      NGX_WEBPUBSUB_REST_JSON,
+      NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
+      0,
+      ngx_webpubsub_rest_bit(EXCLUDED) | ngx_webpubsub_rest_bit(REASON),
+      ngx_webpubsub_rest_bit(EXCLUDED),
+      { NGX_WEBPUBSUB_REST_EXCLUDED, NGX_WEBPUBSUB_REST_REASON,
+        NGX_WEBPUBSUB_Q_END } },
 
     { "close_user_connections", "POST",
-      "api/hubs/{hub}/users/{user}/:closeConnections", JSON,
+      "api/hubs/{hub}/users/{user}/:closeConnections", NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
-      P(USER), P(USER) | P(EXCLUDED) | P(REASON), P(EXCLUDED),
-      { Q(EXCLUDED), Q(REASON), QE } },
+      ngx_webpubsub_rest_bit(USER),
+      ngx_webpubsub_rest_bit(USER) | ngx_webpubsub_rest_bit(EXCLUDED)
+      | ngx_webpubsub_rest_bit(REASON),
+      ngx_webpubsub_rest_bit(EXCLUDED),
+      { NGX_WEBPUBSUB_REST_EXCLUDED, NGX_WEBPUBSUB_REST_REASON,
+        NGX_WEBPUBSUB_Q_END } },
 
     { "close_group_connections", "POST",
-      "api/hubs/{hub}/groups/{group}/:closeConnections", JSON,
+      "api/hubs/{hub}/groups/{group}/:closeConnections",
+      NGX_WEBPUBSUB_REST_JSON,
       NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
-      P(GROUP), P(GROUP) | P(EXCLUDED) | P(REASON), P(EXCLUDED),
-      { Q(EXCLUDED), Q(REASON), QE } },
+      ngx_webpubsub_rest_bit(GROUP),
+      ngx_webpubsub_rest_bit(GROUP) | ngx_webpubsub_rest_bit(EXCLUDED)
+      | ngx_webpubsub_rest_bit(REASON),
+      ngx_webpubsub_rest_bit(EXCLUDED),
+      { NGX_WEBPUBSUB_REST_EXCLUDED, NGX_WEBPUBSUB_REST_REASON,
+        NGX_WEBPUBSUB_Q_END } },
 
     { "grant_permission", "PUT",
       "api/hubs/{hub}/permissions/{permission}/connections/{connection}",
-      JSON, NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
-      P(CONNECTION) | P(PERMISSION),
-      P(CONNECTION) | P(PERMISSION) | P(TARGET), 0,
-      { Q(TARGET), QE } },
+      NGX_WEBPUBSUB_REST_JSON,
+      NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_PLAIN,
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(PERMISSION),
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(PERMISSION)
+      | ngx_webpubsub_rest_bit(TARGET),
+      0,
+      { NGX_WEBPUBSUB_REST_TARGET, NGX_WEBPUBSUB_Q_END } },
 
     { "revoke_permission", "DELETE",
       "api/hubs/{hub}/permissions/{permission}/connections/{connection}",
-      JSON, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
-      P(CONNECTION) | P(PERMISSION),
-      P(CONNECTION) | P(PERMISSION) | P(TARGET), 0,
-      { Q(TARGET), QE } },
+      NGX_WEBPUBSUB_REST_JSON,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(PERMISSION),
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(PERMISSION)
+      | ngx_webpubsub_rest_bit(TARGET),
+      0,
+      { NGX_WEBPUBSUB_REST_TARGET, NGX_WEBPUBSUB_Q_END } },
 
     { "check_permission", "HEAD",
-      "api/hubs/{hub}/permissions/{permission}/connections/{connection}",
-      NULL, NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
-      P(CONNECTION) | P(PERMISSION),
-      P(CONNECTION) | P(PERMISSION) | P(TARGET), 0,
-      { Q(TARGET), QE } },
+      "api/hubs/{hub}/permissions/{permission}/connections/{connection}", NULL,
+      NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_EXISTS,
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(PERMISSION),
+      ngx_webpubsub_rest_bit(CONNECTION) | ngx_webpubsub_rest_bit(PERMISSION)
+      | ngx_webpubsub_rest_bit(TARGET),
+      0,
+      { NGX_WEBPUBSUB_REST_TARGET, NGX_WEBPUBSUB_Q_END } },
 
     { "generate_client_token", "POST", "api/hubs/{hub}/:generateToken",
-      "application/json, text/json", NGX_WEBPUBSUB_REST_EMPTY,
-      NGX_WEBPUBSUB_REST_TOKEN,
-      0, P(USER) | P(ROLE) | P(TTL_MINUTES) | P(GROUP) | P(PROTOCOL),
-      P(ROLE) | P(GROUP),
-      { Q(USER), Q(ROLE), Q(TTL_MINUTES), Q(GROUP), Q(PROTOCOL), QE } },
+      "application/json, text/json",
+      NGX_WEBPUBSUB_REST_EMPTY, NGX_WEBPUBSUB_REST_TOKEN,
+      0,
+      ngx_webpubsub_rest_bit(USER) | ngx_webpubsub_rest_bit(ROLE)
+      | ngx_webpubsub_rest_bit(TTL_MINUTES) | ngx_webpubsub_rest_bit(GROUP)
+      | ngx_webpubsub_rest_bit(PROTOCOL),
+      ngx_webpubsub_rest_bit(ROLE) | ngx_webpubsub_rest_bit(GROUP),
+      { NGX_WEBPUBSUB_REST_USER, NGX_WEBPUBSUB_REST_ROLE,
+        NGX_WEBPUBSUB_REST_TTL_MINUTES, NGX_WEBPUBSUB_REST_GROUP,
+        NGX_WEBPUBSUB_REST_PROTOCOL, NGX_WEBPUBSUB_Q_END } },
 
     { "health", "HEAD", "api/health", NULL,
       NGX_WEBPUBSUB_REST_NONE, NGX_WEBPUBSUB_REST_PLAIN,
       0, 0, 0,
-      { QE } },
+      { NGX_WEBPUBSUB_Q_END } },
 
-    { NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, { QE } }
+    { NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, { NGX_WEBPUBSUB_Q_END } }
 };
 
 
