@@ -18,6 +18,7 @@
 
 
 static int ngx_webpubsub_rest_dots(const unsigned char *v, size_t len);
+static int ngx_webpubsub_rest_numeric(int param);
 static int ngx_webpubsub_rest_int(const unsigned char *v, size_t len,
     int64_t min, int64_t max, int64_t *n);
 static const char *ngx_webpubsub_rest_check_group(const unsigned char *v,
