@@ -572,23 +572,31 @@ ngx_http_webpubsub_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_webpubsub_init(ngx_conf_t *cf)
 {
+    ngx_uint_t                  i;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
     /*
-     * Webhooks are checked in the precontent phase, after the access
-     * phase: "satisfy any" can let an access handler's allow skip the
-     * others, and a forged event must never be let through that way.
+     * Both run in the precontent phase, after the access phase: "satisfy
+     * any" can let an access handler's allow skip the others, and neither
+     * a forged event nor a misrouted REST token may get through that way.
      */
+
+    static ngx_http_handler_pt  handlers[] = {
+        ngx_http_webpubsub_event_handler,
+        ngx_http_webpubsub_rest_route
+    };
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
+    for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
 
-    *h = ngx_http_webpubsub_event_handler;
+        *h = handlers[i];
+    }
 
     return ngx_http_webpubsub_rest_init(cf);
 }

@@ -22,7 +22,6 @@
 #define NGX_HTTP_WEBPUBSUB_REST_LINE_LOG  256
 
 
-static ngx_int_t ngx_http_webpubsub_rest_route(ngx_http_request_t *sr);
 static ngx_int_t ngx_http_webpubsub_rest_check_route(ngx_http_request_t *sr,
     ngx_http_webpubsub_rest_t *rest);
 static ngx_int_t ngx_http_webpubsub_rest_check_proxy(ngx_http_request_t *sr,
@@ -55,18 +54,7 @@ static ngx_str_t  ngx_http_webpubsub_rest_rewritten =
 ngx_int_t
 ngx_http_webpubsub_rest_route_init(ngx_conf_t *cf)
 {
-    ngx_uint_t                  i;
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_webpubsub_rest_route;
+    ngx_uint_t  i;
 
     ngx_http_webpubsub_proxy_module = NULL;
     ngx_http_webpubsub_proxy_v2_module = NULL;
@@ -99,7 +87,7 @@ ngx_http_webpubsub_rest_route_init(ngx_conf_t *cf)
  * error_page, X-Accel-Redirect), each time in the new location.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webpubsub_rest_route(ngx_http_request_t *sr)
 {
     ngx_table_elt_t            *h;
