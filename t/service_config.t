@@ -1,7 +1,10 @@
 #!/usr/bin/perl
 
-# Configuration errors: nginx -t fails with one [emerg] line that names the
-# directive and the problem; good configurations pass.
+# Configuration errors of the shared service configuration (connection
+# string, endpoint, access keys and key files, hub): nginx -t fails with one
+# [emerg] line that names the directive and the problem; good
+# configurations pass.  Those of each feature are in negotiate_config.t,
+# event_config.t and rest_config.t.
 
 use strict;
 use warnings;
@@ -96,24 +99,6 @@ my @cases = (
     [ 'empty access key',
       'webpubsub_endpoint http://h; webpubsub_access_key "";', '',
       qr/"webpubsub_access_key" directive has an empty key/ ],
-    [ 'unknown protocol',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_token_protocol signalr; webpubsub_token;',
-      qr/"webpubsub_token_protocol" directive: unknown protocol "signalr"/ ],
-    [ 'TTL of zero',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_token_ttl 0; webpubsub_token;',
-      qr/"webpubsub_token_ttl" directive must be more than 0/ ],
-    [ 'TTL that is not a time',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_token_ttl soon; webpubsub_token;',
-      qr/"webpubsub_token_ttl" directive invalid value/ ],
-    [ 'webpubsub_token without a service',
-      'webpubsub_hub chat;', 'webpubsub_token;',
-      qr/"webpubsub_token" directive has no webpubsub_endpoint or webpubsub_connection_string configured in .*:\d+/ ],
-    [ 'webpubsub_token without a key',
-      'webpubsub_hub chat; webpubsub_endpoint http://h;', 'webpubsub_token;',
-      qr/"webpubsub_token" directive has an endpoint \(set in \S+:\d+\) but no webpubsub_access_key or webpubsub_access_key_file on the same level in .*:\d+/ ],
     [ 'an endpoint alone on a level inherits no key',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
       'webpubsub_endpoint http://other.example; webpubsub_token;',
@@ -122,16 +107,9 @@ my @cases = (
       "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
       'webpubsub_access_key other-key; webpubsub_token;',
       qr/"webpubsub_token" directive has an access key \(set in \S+:\d+\) but no webpubsub_endpoint on the same level/ ],
-    [ 'TTL over a year',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_token_ttl 366d; webpubsub_token;',
-      qr/"webpubsub_token_ttl" directive must not be more than 365d/ ],
     [ 'endpoint with a dot segment',
       'webpubsub_endpoint http://h/a/../b; webpubsub_access_key a;', '',
       qr/"webpubsub_endpoint" directive has an endpoint with a "." or ".." path segment/ ],
-    [ 'webpubsub_token without a hub',
-      "webpubsub_connection_string \"$CS\";", 'webpubsub_token;',
-      qr/"webpubsub_token" directive has no webpubsub_hub configured/ ],
     [ 'static hub that does not start with a letter',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub 1chat;", '',
       qr/"webpubsub_hub" directive: hub name "1chat" does not start with a letter/ ],
@@ -141,42 +119,6 @@ my @cases = (
     [ 'static hub of 129 characters',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub " . ('h' x 129) . ';',
       '', qr/"webpubsub_hub" directive: hub name "h+" is longer than 128 characters/ ],
-    [ 'webpubsub_token twice',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_token; webpubsub_token;',
-      qr/"webpubsub_token" directive is duplicate/ ],
-    [ 'webpubsub_token with an argument',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_token on;',
-      qr/invalid number of arguments in "webpubsub_token" directive/ ],
-    [ 'webpubsub_token_roles twice on a level',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_token_roles a; webpubsub_token_roles b; webpubsub_token;',
-      qr/"webpubsub_token_roles" directive is duplicate/ ],
-
-    [ 'event handler without a key',
-      'webpubsub_hub chat; webpubsub_allowed_origins a.example;',
-      'webpubsub_event_handler on;',
-      qr/"webpubsub_event_handler" is on with no webpubsub_access_key, webpubsub_access_key_file or webpubsub_connection_string configured/ ],
-    [ 'event handler without a hub',
-      "webpubsub_connection_string \"$CS\";", 'webpubsub_event_handler on;',
-      qr/"webpubsub_event_handler" is on with no webpubsub_hub configured/ ],
-    [ 'event handler without origins or endpoint',
-      'webpubsub_access_key k; webpubsub_hub chat;',
-      'webpubsub_event_handler on;',
-      qr/"webpubsub_event_handler" is on with no webpubsub_allowed_origins or endpoint configured/ ],
-    [ 'event handler with a bad flag',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_event_handler yes;',
-      qr/invalid value "yes" in "webpubsub_event_handler" directive, it must be "on" or "off"/ ],
-    [ 'an origin list in one argument',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_event_handler on; webpubsub_allowed_origins "a.example, b.example";',
-      qr/"webpubsub_allowed_origins" directive: invalid origin "a\.example, b\.example", give one host name per argument/ ],
-    [ 'webpubsub_allowed_origins twice',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_allowed_origins a; webpubsub_allowed_origins b;',
-      qr/"webpubsub_allowed_origins" directive is duplicate/ ],
 
     # the client URL given for the endpoint
     [ 'client URL as endpoint',
@@ -247,111 +189,6 @@ my @cases = (
     [ 'a key file with white space after the key',
       'webpubsub_endpoint http://h; webpubsub_access_key_file %%TESTDIR%%/trailing-blank.key;',
       '', undef ],
-    [ 'an event handler with keys and origins but no endpoint',
-      'webpubsub_access_key k1; webpubsub_access_key k2; webpubsub_hub $host;',
-      'webpubsub_event_handler on; webpubsub_allowed_origins * ;'
-      . ' proxy_pass http://127.0.0.1:1;', undef ],
-    [ 'an event handler on a server with the endpoint\'s host as origin',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;"
-      . ' webpubsub_event_handler on;', 'proxy_pass http://127.0.0.1:1;',
-      undef ],
-    [ 'REST: unknown operation',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest sendToAll;',
-      qr/"webpubsub_rest" directive: unknown operation "sendToAll"/ ],
-    [ 'REST: unknown parameter',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest send_to_group group=g room=r;',
-      qr/"webpubsub_rest" directive: unknown parameter "room"/ ],
-    [ 'REST: a parameter the operation does not take',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest send_to_user user=u excluded=c;',
-      qr/"webpubsub_rest" directive: operation "send_to_user" takes no parameter "excluded"/ ],
-    [ 'REST: a parameter that is not name=value',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest send_to_group $arg_g;',
-      qr/"webpubsub_rest" directive: "\$arg_g" is not name=value/ ],
-    [ 'REST: a required parameter missing',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest send_to_group filter=x;',
-      qr/"webpubsub_rest" directive: operation "send_to_group" needs parameter "group"/ ],
-    [ 'REST: a single parameter given twice',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest close_connection connection=a connection=b;',
-      qr/"webpubsub_rest" directive: parameter "connection" is given more than once/ ],
-    [ 'REST: a literal ttl out of range',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest send_to_all ttl=301;',
-      qr/"webpubsub_rest" directive: parameter "ttl" must be a whole number of seconds from 0 to 300/ ],
-    [ 'REST: an unknown literal permission',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest grant_permission connection=$arg_c permission=admin;',
-      qr/"webpubsub_rest" directive: parameter "permission" must be "sendToGroup" or "joinLeaveGroup"/ ],
-    [ 'REST: a literal group of white space',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest group_exists "group=  ";',
-      qr/"webpubsub_rest" directive: parameter "group" must not be only white space/ ],
-    [ 'REST: no webpubsub_rest_pass',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest health;',
-      qr/"webpubsub_rest" directive has no webpubsub_rest_pass configured in \S+:\d+/ ],
-    [ 'REST: no service',
-      'webpubsub_hub chat;',
-      'webpubsub_rest_pass /_wps/; webpubsub_rest health;',
-      qr/"webpubsub_rest" directive has no webpubsub_endpoint or webpubsub_connection_string configured/ ],
-    [ 'REST: no hub',
-      "webpubsub_connection_string \"$CS\";",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest send_to_all;',
-      qr/"webpubsub_rest" directive has no webpubsub_hub configured/ ],
-    [ 'REST: health needs no hub',
-      "webpubsub_connection_string \"$CS\";",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest health;'
-      . ' location /_wps/ { internal; proxy_pass http://127.0.0.1:1; }', undef ],
-    [ 'REST: rest_pass that is not a URI',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass _wps; webpubsub_rest health;',
-      qr/"webpubsub_rest_pass" directive: "_wps" is not a URI that starts with "\/"/ ],
-    [ 'REST: rest_pass with a query',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps?a=b; webpubsub_rest health;',
-      qr/"webpubsub_rest_pass" directive: "\/_wps\?a=b" must not have a query/ ],
-    [ 'REST: two operations in a location',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_rest_pass /_wps/; webpubsub_rest health; webpubsub_rest health;',
-      qr/"webpubsub_rest" directive is duplicate/ ],
-    [ 'REST: every operation with its parameters',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat; webpubsub_rest_pass /_wps/;",
-      'location /a { webpubsub_rest send_to_all excluded=$arg_a excluded=b filter=$arg_f ttl=$arg_t; }'
-      . ' location /b { webpubsub_rest send_to_user user=$arg_u filter=f ttl=0; }'
-      . ' location /c { webpubsub_rest send_to_group group=$arg_g excluded=x filter=y ttl=300; }'
-      . ' location /d { webpubsub_rest send_to_connection connection=$arg_c ttl=5; }'
-      . ' location /e { webpubsub_rest add_user_to_group user=u group=g; }'
-      . ' location /f { webpubsub_rest remove_user_from_group user=u group=g; }'
-      . ' location /g { webpubsub_rest add_connection_to_group connection=c group=g; }'
-      . ' location /h { webpubsub_rest remove_connection_from_group connection=c group=g; }'
-      . ' location /i { webpubsub_rest remove_connection_from_all_groups connection=c; }'
-      . ' location /j { webpubsub_rest remove_user_from_all_groups user=u; }'
-      . ' location /k { webpubsub_rest add_connections_to_groups group=a group=b filter=f; }'
-      . ' location /l { webpubsub_rest remove_connections_from_groups group=a; }'
-      . ' location /m { webpubsub_rest list_connections group=g max_page_size=200 top=5; }'
-      . ' location /n { webpubsub_rest connection_exists connection=c; }'
-      . ' location /o { webpubsub_rest user_exists user=u; }'
-      . ' location /p { webpubsub_rest group_exists group=g; }'
-      . ' location /q { webpubsub_rest close_connection connection=c reason=r; }'
-      . ' location /r { webpubsub_rest close_all_connections excluded=a reason=r; }'
-      . ' location /s { webpubsub_rest close_user_connections user=u excluded=a reason=r; }'
-      . ' location /t { webpubsub_rest close_group_connections group=g excluded=a reason=r; }'
-      . ' location /u { webpubsub_rest grant_permission connection=c permission=sendToGroup target=g; }'
-      . ' location /v { webpubsub_rest revoke_permission connection=c permission=joinLeaveGroup; }'
-      . ' location /w { webpubsub_rest check_permission connection=c permission=$arg_p target=g; }'
-      . ' location /x { webpubsub_rest generate_client_token user=u role=a role=b group=g group=h ttl_minutes=5 protocol=mqtt; }'
-      . ' location /y { webpubsub_rest health; }'
-      . ' location /_wps/ { internal; proxy_pass http://127.0.0.1:1; }', undef ],
-    [ 'a full configuration',
-      "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
-      'webpubsub_token_user_id $arg_u; webpubsub_token_roles a $arg_r;'
-      . ' webpubsub_token_groups g; webpubsub_token_ttl 10m;'
-      . ' webpubsub_token_protocol mqtt; webpubsub_token;', undef ],
     [ 'endpoint with several keys and a key file',
       'webpubsub_endpoint https://x.webpubsub.azure.com; webpubsub_hub $arg_h;'
       . ' webpubsub_access_key a; webpubsub_access_key_file %%TESTDIR%%/good.key;',
@@ -359,8 +196,6 @@ my @cases = (
     [ 'a hub with variables is checked per request, not here',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub \$arg_hub;",
       'webpubsub_token;', undef ],
-    [ 'variables without webpubsub_token need no service',
-      '', 'return 200 "$webpubsub_token$webpubsub_client_url";', undef ],
 );
 
 $t->plan(3 * @cases + 10);
