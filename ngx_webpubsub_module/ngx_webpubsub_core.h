@@ -6,7 +6,9 @@
  * base64url, JSON string escaping and HS256 JWTs.  Plain C99 on OpenSSL,
  * with no nginx run-time calls, so that unit tests and fuzzers link it
  * without nginx.  Functions write into buffers the caller provides and
- * report errors as static strings.
+ * report errors as static strings.  The REST API is declared in
+ * ngx_webpubsub_rest.h; what remote services answer is parsed by
+ * the functions of ngx_webpubsub_reply.h, and only there.
  */
 
 
