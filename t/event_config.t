@@ -106,48 +106,12 @@ $t->plan(3 * @directives + 3 * @cases);
 
 for my $c (@directives) {
     my ($name, $http, $loc, $want) = @$c;
-    $t->nginx_t_case($name, conf($http, $loc), $want);
+    $t->nginx_t_case($name, $t->conf_location($http, $loc), $want);
 }
 
 for my $c (@cases) {
     my ($name, $server, $want) = @$c;
-
-    my $conf = <<"EOF";
-%%GLOBALS%%
-events { }
-http {
-    %%GLOBALS_HTTP%%
-    webpubsub_connection_string
-        "Endpoint=http://127.0.0.1;Port=8080;AccessKey=abc;Version=1.0;";
-    webpubsub_hub chat;
-    webpubsub_rest_pass /_webpubsub/;
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        location /_webpubsub/ { internal; proxy_pass http://127.0.0.1:8080; }
-        $server
-    }
-}
-EOF
-
-    $t->nginx_t_case($name, $conf, $want);
-}
-
-sub conf {
-    my ($http, $loc) = @_;
-    return <<"EOF";
-%%GLOBALS%%
-events { }
-http {
-    %%GLOBALS_HTTP%%
-    $http
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        location / {
-            $loc
-        }
-    }
-}
-EOF
+    $t->nginx_t_case($name, $t->conf_service($server), $want);
 }
 
 $t->done();

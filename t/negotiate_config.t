@@ -84,52 +84,14 @@ $t->plan(3 * @cases + 3 * @handlers);
 
 for my $c (@cases) {
     my ($name, $http, $loc, $want) = @$c;
-    $t->nginx_t_case($name, conf($http, $loc), $want);
+    $t->nginx_t_case($name, $t->conf_location($http, $loc), $want);
 }
 
 for my $c (@handlers) {
     my ($name, $server, $want) = @$c;
-    $t->nginx_t_case($name, server_conf($server), $want);
-}
-
-sub conf {
-    my ($http, $loc) = @_;
-    return <<"EOF";
-%%GLOBALS%%
-events { }
-http {
-    %%GLOBALS_HTTP%%
-    $http
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        location / {
-            $loc
-        }
-    }
-}
-EOF
+    $t->nginx_t_case($name, $t->conf_service($server), $want);
 }
 
 # the server lines in a configuration with a service, a hub and the
 # internal location of webpubsub_rest_pass
-sub server_conf {
-    my ($server) = @_;
-    return <<"EOF";
-%%GLOBALS%%
-events { }
-http {
-    %%GLOBALS_HTTP%%
-    webpubsub_connection_string
-        "Endpoint=http://127.0.0.1;Port=8080;AccessKey=abc;Version=1.0;";
-    webpubsub_hub chat;
-    webpubsub_rest_pass /_webpubsub/;
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        location /_webpubsub/ { internal; proxy_pass http://127.0.0.1:8080; }
-        $server
-    }
-}
-EOF
-}
-
 $t->done();

@@ -118,25 +118,7 @@ $t->plan(3 * @cases);
 
 for my $c (@cases) {
     my ($name, $http, $loc, $want) = @$c;
-    $t->nginx_t_case($name, conf($http, $loc), $want);
-}
-
-sub conf {
-    my ($http, $loc) = @_;
-    return <<"EOF";
-%%GLOBALS%%
-events { }
-http {
-    %%GLOBALS_HTTP%%
-    $http
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        location / {
-            $loc
-        }
-    }
-}
-EOF
+    $t->nginx_t_case($name, $t->conf_location($http, $loc), $want);
 }
 
 $t->done();

@@ -202,25 +202,7 @@ $t->plan(3 * @cases + 10);
 
 for my $c (@cases) {
     my ($name, $http, $loc, $want) = @$c;
-    $t->nginx_t_case($name, conf($http, $loc), $want);
-}
-
-sub conf {
-    my ($http, $loc) = @_;
-    return <<"EOF";
-%%GLOBALS%%
-events { }
-http {
-    %%GLOBALS_HTTP%%
-    $http
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        location / {
-            $loc
-        }
-    }
-}
-EOF
+    $t->nginx_t_case($name, $t->conf_location($http, $loc), $want);
 }
 
 # A FIFO as key file: refused at once.  Opening it for reading used to
@@ -229,7 +211,7 @@ EOF
 {
     my $start = time();
     my ($code, $out) = eval {
-        $t->nginx_t(conf("webpubsub_endpoint http://h;"
+        $t->nginx_t($t->conf_location("webpubsub_endpoint http://h;"
             . " webpubsub_access_key_file $FIFO;", ''));
     };
     my $took = time() - $start;
@@ -244,7 +226,7 @@ EOF
 
 # A key file others can read: used, with a warning.
 {
-    my ($code, $out) = $t->nginx_t(conf('webpubsub_endpoint http://h;'
+    my ($code, $out) = $t->nginx_t($t->conf_location('webpubsub_endpoint http://h;'
         . ' webpubsub_access_key_file %%TESTDIR%%/shared.key;'
         . ' webpubsub_hub chat;', 'webpubsub_token;'));
 
@@ -278,7 +260,7 @@ for my $c (
 ) {
     my ($name, $directive, $http, $re, $line_re) = @$c;
 
-    my ($code, $out) = $t->nginx_t(conf($http, ''));
+    my ($code, $out) = $t->nginx_t($t->conf_location($http, ''));
     my ($file, $line) = $out =~ $re;
 
     like($out,

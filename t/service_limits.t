@@ -106,24 +106,6 @@ my @conf = (
       qr/too long parameter "k+\.\.\." started in/ ],
 );
 
-for my $c (@conf) {
-    my ($name, $http, $want) = @$c;
-    my ($code, $out) = $t->nginx_t(<<"EOF");
-%%GLOBALS%%
-events { }
-http {
-    %%GLOBALS_HTTP%%
-    $http
-}
-EOF
-    if (defined $want) {
-        ok($code != 0 && $out =~ $want, "nginx -t: $name: refused")
-            or diag("exit $code: " . substr($out, 0, 600));
-    } else {
-        ok($code == 0 && $out =~ /test is successful/,
-            "nginx -t: $name: accepted")
-            or diag("exit $code: " . substr($out, 0, 600));
-    }
-}
+$t->nginx_t_limit(@$_) for @conf;
 
 $t->done();

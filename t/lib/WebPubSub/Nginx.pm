@@ -43,6 +43,15 @@ package WebPubSub::Nginx;
 #                                (once) unless checks => 0 is given
 #   done()                       stop() + final checks, for the end of a test
 #   nginx_t($conf_text)          nginx -t on a separate conf: ($exit, $output)
+#   conf_location($http, $loc)  a whole nginx.conf: $http at http level, a
+#                                server on PORT_0 with $loc in location /
+#   conf_service($server)        a whole nginx.conf with a service, hub chat
+#                                and webpubsub_rest_pass /_webpubsub/ at http
+#                                level, and a server on PORT_0 with that
+#                                internal location and $server
+#   nginx_t_limit($name, $http, $want)
+#                                one test: with $want (a regex) nginx -t of
+#                                $http alone fails with it; without, passes
 #   nginx_t_case($name, $conf_text, $want)
 #                                three tests: with $want (a regex), nginx -t
 #                                fails with one [emerg] line matching it;
@@ -617,6 +626,70 @@ sub nginx_t {
 
     my $code = $status & 127 ? 128 + ($status & 127) : $status >> 8;
     return ($code, $self->_slurp_if_exists($out));
+}
+
+sub conf_location {
+    my ($self, $http, $loc) = @_;
+
+    return <<"EOF";
+%%GLOBALS%%
+events { }
+http {
+    %%GLOBALS_HTTP%%
+    $http
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+        location / {
+            $loc
+        }
+    }
+}
+EOF
+}
+
+sub conf_service {
+    my ($self, $server) = @_;
+
+    return <<"EOF";
+%%GLOBALS%%
+events { }
+http {
+    %%GLOBALS_HTTP%%
+    webpubsub_connection_string
+        "Endpoint=http://127.0.0.1;Port=8080;AccessKey=abc;Version=1.0;";
+    webpubsub_hub chat;
+    webpubsub_rest_pass /_webpubsub/;
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+        location /_webpubsub/ { internal; proxy_pass http://127.0.0.1:8080; }
+        $server
+    }
+}
+EOF
+}
+
+sub nginx_t_limit {
+    my ($self, $name, $http, $want) = @_;
+
+    my ($code, $out) = $self->nginx_t(<<"EOF");
+%%GLOBALS%%
+events { }
+http {
+    %%GLOBALS_HTTP%%
+    $http
+}
+EOF
+
+    if (defined $want) {
+        Test::More::ok($code != 0 && $out =~ $want, "nginx -t: $name: refused")
+            or Test::More::diag("exit $code: " . substr($out, 0, 600));
+    } else {
+        Test::More::ok($code == 0 && $out =~ /test is successful/,
+            "nginx -t: $name: accepted")
+            or Test::More::diag("exit $code: " . substr($out, 0, 600));
+    }
+
+    return ($code, $out);
 }
 
 sub nginx_t_case {
