@@ -1225,33 +1225,25 @@ ngx_http_webpubsub_values(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * ngx_conf_set_enum_slot() with a message that names the directive and
- * its values: the stock one says only "invalid value".
+ * ngx_conf_set_enum_slot(), once the value is known to be one of the
+ * protocols: its own message says only "invalid value", without the
+ * directive or what it takes.
  */
 
 static char *
 ngx_http_webpubsub_protocol(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_uint_t  *np;
-    ngx_str_t   *value;
-    ngx_uint_t   i;
-
-    ngx_conf_enum_t  *e = cmd->post;
-
-    np = (ngx_uint_t *) ((char *) conf + cmd->offset);
-
-    if (*np != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
+    ngx_str_t        *value;
+    ngx_uint_t        i;
+    ngx_conf_enum_t  *e;
 
     value = cf->args->elts;
 
-    for (i = 0; e[i].name.len; i++) {
+    for (e = cmd->post, i = 0; e[i].name.len; i++) {
         if (e[i].name.len == value[1].len
             && ngx_strcmp(e[i].name.data, value[1].data) == 0)
         {
-            *np = e[i].value;
-            return NGX_CONF_OK;
+            return ngx_conf_set_enum_slot(cf, cmd, conf);
         }
     }
 
