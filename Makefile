@@ -35,21 +35,21 @@ build-asan:
 	tools/deps.sh build
 	tools/build.sh asan
 
-$(BUILD)/core_test: t/unit/core_test.c $(CORE) $(CORE_H)
+$(BUILD)/core_test: t/unit/core_test.c $(CORE) $(CORE_H) t/unit/check.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_T) -o $@ t/unit/core_test.c $(CORE) -lcrypto -ljansson
 
-$(BUILD)/core_test_asan: t/unit/core_test.c $(CORE) $(CORE_H)
+$(BUILD)/core_test_asan: t/unit/core_test.c $(CORE) $(CORE_H) t/unit/check.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_T) $(SAN) -o $@ t/unit/core_test.c $(CORE) \
 		-lcrypto -ljansson
 
 # the parsing of what remote services answer (ngx_webpubsub_reply.c)
-$(BUILD)/reply_test: t/unit/reply_test.c $(CORE) $(CORE_H)
+$(BUILD)/reply_test: t/unit/reply_test.c $(CORE) $(CORE_H) t/unit/check.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_T) -o $@ t/unit/reply_test.c $(CORE) -lcrypto -ljansson
 
-$(BUILD)/reply_test_asan: t/unit/reply_test.c $(CORE) $(CORE_H)
+$(BUILD)/reply_test_asan: t/unit/reply_test.c $(CORE) $(CORE_H) t/unit/check.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_T) $(SAN) -o $@ t/unit/reply_test.c $(CORE) \
 		-lcrypto -ljansson

@@ -66,7 +66,6 @@ static ngx_int_t ngx_http_webpubsub_exempt(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_stray(ngx_http_request_t *r);
 static void ngx_http_webpubsub_log_refusal(ngx_http_request_t *r,
     ngx_uint_t level, ngx_http_webpubsub_event_t *ev);
-static void *ngx_http_webpubsub_module_conf(ngx_conf_t *cf, char *name);
 static ngx_int_t ngx_http_webpubsub_is_version(ngx_str_t *v);
 static ngx_int_t ngx_http_webpubsub_header_is(ngx_table_elt_t *h,
     ngx_str_t *name);
@@ -84,8 +83,6 @@ static ngx_http_webpubsub_ce_header_t  ngx_http_webpubsub_ce_headers[] = {
     { ngx_string("ce-signature"), NGX_HTTP_WEBPUBSUB_H_SIGNATURE },
     { ngx_null_string, 0 }
 };
-
-
 
 
 ngx_int_t
@@ -851,6 +848,7 @@ ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
 {
     void                      *try_files;
     ngx_uint_t                 here;
+    ngx_module_t              *m;
     const char                *missing;
     ngx_webpubsub_str_t       *o;
     ngx_http_core_loc_conf_t  *clcf;
@@ -918,10 +916,14 @@ ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
     if (here && clcf->name.len && !clcf->noname && clcf->handler == NULL
         && clcf->locations == NULL)
     {
-        try_files = ngx_http_webpubsub_module_conf(cf,
-                                                "ngx_http_try_files_module");
+        m = ngx_http_webpubsub_find_module(cf->cycle,
+                                           "ngx_http_try_files_module");
 
         /* its configuration starts with what try_files has set */
+
+        try_files = (m != NULL)
+                    ? ((ngx_http_conf_ctx_t *) cf->ctx)->loc_conf[m->ctx_index]
+                    : NULL;
 
         if (try_files == NULL || *(void **) try_files == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -958,28 +960,4 @@ ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
     o->len = conf->endpoint->host_len;
 
     return NGX_CONF_OK;
-}
-
-
-/* a module's location configuration at this level, found by its name */
-
-static void *
-ngx_http_webpubsub_module_conf(ngx_conf_t *cf, char *name)
-{
-    ngx_uint_t              i;
-    ngx_module_t          **modules;
-    ngx_http_conf_ctx_t    *ctx;
-
-    modules = cf->cycle->modules;
-    ctx = cf->ctx;
-
-    for (i = 0; modules[i]; i++) {
-        if (modules[i]->type == NGX_HTTP_MODULE
-            && ngx_strcmp(modules[i]->name, name) == 0)
-        {
-            return ctx->loc_conf[modules[i]->ctx_index];
-        }
-    }
-
-    return NULL;
 }

@@ -726,6 +726,26 @@ ngx_http_webpubsub_check_location(ngx_conf_t *cf,
 
 
 /*
+ * Another module of this nginx, by its name: a dynamic module cannot link
+ * to them, and some may be left out of the build.  NULL if absent.
+ */
+
+ngx_module_t *
+ngx_http_webpubsub_find_module(ngx_cycle_t *cycle, char *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; cycle->modules[i]; i++) {
+        if (ngx_strcmp(cycle->modules[i]->name, name) == 0) {
+            return cycle->modules[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
  * The request's hub for a token or a REST call: NGX_OK, NGX_DECLINED with
  * the reason of a 400, or NGX_ERROR.  The hub itself is not echoed in the
  * reason: it may hold anything.

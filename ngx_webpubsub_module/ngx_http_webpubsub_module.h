@@ -134,6 +134,8 @@ char *ngx_http_webpubsub_check_location(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf, const char *directive,
     ngx_http_handler_pt handler, u_char *file, ngx_uint_t line,
     const char *missing, ngx_uint_t hub);
+ngx_module_t *ngx_http_webpubsub_find_module(ngx_cycle_t *cycle,
+    char *name);
 ngx_int_t ngx_http_webpubsub_eval_hub(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub, ngx_str_t *reason);
 

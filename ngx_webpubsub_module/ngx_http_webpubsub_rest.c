@@ -1671,16 +1671,19 @@ ngx_http_webpubsub_rest_log_service(ngx_http_request_t *r,
 
     code = none;
 
-    part = status ? &sr->headers_out.headers.part : NULL;
-    h = part ? part->elts : NULL;
+    part = &sr->headers_out.headers.part;
+    h = part->elts;
 
-    for (i = 0; part; i++) {
+    for (i = 0; status; i++) {
 
         if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
             part = part->next;
-            h = part ? part->elts : NULL;
-            i = (ngx_uint_t) -1;
-            continue;
+            h = part->elts;
+            i = 0;
         }
 
         if (h[i].hash != 0

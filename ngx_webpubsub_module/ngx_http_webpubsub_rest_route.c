@@ -54,24 +54,10 @@ static ngx_str_t  ngx_http_webpubsub_rest_rewritten =
 ngx_int_t
 ngx_http_webpubsub_rest_route_init(ngx_conf_t *cf)
 {
-    ngx_uint_t  i;
-
-    ngx_http_webpubsub_proxy_module = NULL;
-    ngx_http_webpubsub_proxy_v2_module = NULL;
-
-    for (i = 0; cf->cycle->modules[i]; i++) {
-        if (ngx_strcmp(cf->cycle->modules[i]->name, "ngx_http_proxy_module")
-            == 0)
-        {
-            ngx_http_webpubsub_proxy_module = cf->cycle->modules[i];
-
-        } else if (ngx_strcmp(cf->cycle->modules[i]->name,
-                              "ngx_http_proxy_v2_module")
-                   == 0)
-        {
-            ngx_http_webpubsub_proxy_v2_module = cf->cycle->modules[i];
-        }
-    }
+    ngx_http_webpubsub_proxy_module =
+        ngx_http_webpubsub_find_module(cf->cycle, "ngx_http_proxy_module");
+    ngx_http_webpubsub_proxy_v2_module =
+        ngx_http_webpubsub_find_module(cf->cycle, "ngx_http_proxy_v2_module");
 
     return ngx_http_webpubsub_rest_check_conf(cf);
 }

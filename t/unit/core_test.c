@@ -14,20 +14,7 @@
 
 #include "ngx_webpubsub_core.h"
 #include "ngx_webpubsub_rest.h"
-
-
-static int  passed, failed;
-
-
-#define check(cond, name)                                                   \
-    do {                                                                    \
-        if (cond) {                                                         \
-            passed++;                                                       \
-        } else {                                                            \
-            failed++;                                                       \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, name);           \
-        }                                                                   \
-    } while (0)
+#include "check.h"
 
 
 #define S(lit)  { (const unsigned char *) lit, sizeof(lit) - 1 }

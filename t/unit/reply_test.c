@@ -12,20 +12,7 @@
 #include <string.h>
 
 #include "ngx_webpubsub_reply.h"
-
-
-static int  passed, failed;
-
-
-#define check(cond, name)                                                   \
-    do {                                                                    \
-        if (cond) {                                                         \
-            passed++;                                                       \
-        } else {                                                            \
-            failed++;                                                       \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, name);           \
-        }                                                                   \
-    } while (0)
+#include "check.h"
 
 
 #define U(lit)  (const unsigned char *) (lit), sizeof(lit) - 1
