@@ -11,10 +11,12 @@ ASAN_MOD   = $(BUILD)/asan/ngx_http_webpubsub_module.so
 CFLAGS_T   = -std=c99 -g -O1 -Wall -Wextra -Werror -Ingx_webpubsub_module
 CORE       = ngx_webpubsub_module/ngx_webpubsub_core.c \
              ngx_webpubsub_module/ngx_webpubsub_rest.c \
-             ngx_webpubsub_module/ngx_webpubsub_reply.c
+             ngx_webpubsub_module/ngx_webpubsub_reply.c \
+             ngx_webpubsub_module/ngx_webpubsub_entra.c
 CORE_H     = ngx_webpubsub_module/ngx_webpubsub_core.h \
              ngx_webpubsub_module/ngx_webpubsub_rest.h \
-             ngx_webpubsub_module/ngx_webpubsub_reply.h
+             ngx_webpubsub_module/ngx_webpubsub_reply.h \
+             ngx_webpubsub_module/ngx_webpubsub_entra.h
 SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-omit-frame-pointer
 PROVE      = prove -j2 -r t/
@@ -54,13 +56,28 @@ $(BUILD)/reply_test_asan: t/unit/reply_test.c $(CORE) $(CORE_H) t/unit/check.h
 	$(CC) $(CFLAGS_T) $(SAN) -o $@ t/unit/reply_test.c $(CORE) \
 		-lcrypto -ljansson
 
-unit: $(BUILD)/core_test $(BUILD)/reply_test
+# Entra ID's Bearer tokens and client assertions (ngx_webpubsub_entra.c)
+ENTRA_T    = t/unit/entra_test.c t/unit/entra_vectors.h t/unit/check.h
+
+$(BUILD)/entra_test: $(ENTRA_T) $(CORE) $(CORE_H)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_T) -o $@ t/unit/entra_test.c $(CORE) -lcrypto -ljansson
+
+$(BUILD)/entra_test_asan: $(ENTRA_T) $(CORE) $(CORE_H)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_T) $(SAN) -o $@ t/unit/entra_test.c $(CORE) \
+		-lcrypto -ljansson
+
+unit: $(BUILD)/core_test $(BUILD)/reply_test $(BUILD)/entra_test
 	$(BUILD)/core_test
 	$(BUILD)/reply_test
+	$(BUILD)/entra_test
 
-unit-asan: $(BUILD)/core_test_asan $(BUILD)/reply_test_asan
+unit-asan: $(BUILD)/core_test_asan $(BUILD)/reply_test_asan \
+		$(BUILD)/entra_test_asan
 	$(BUILD)/core_test_asan
 	$(BUILD)/reply_test_asan
+	$(BUILD)/entra_test_asan
 
 test: deps build unit
 	TEST_NGINX_MODULE=$(MODULE) $(PROVE)
@@ -98,7 +115,7 @@ soak: build
 # libFuzzer targets of the protocol core (Debian clang), each run for
 # FUZZ_SECONDS on its committed seeds (fuzz/corpus/NAME) plus what earlier
 # runs found (build/fuzz/NAME); a crash leaves its input in build/fuzz/
-FUZZERS       = connection_string webhook builders replies
+FUZZERS       = connection_string webhook builders replies entra
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -Ingx_webpubsub_module

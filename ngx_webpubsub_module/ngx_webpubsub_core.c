@@ -841,6 +841,54 @@ ngx_webpubsub_base64url_encode(unsigned char *dst, const unsigned char *src,
 
 
 /*
+ * Strict: no padding, no white space, and the bits a last character
+ * carries beyond the data must be zero, so that one value has one
+ * encoding (a signature or key cannot be varied unseen).
+ */
+
+int
+ngx_webpubsub_base64url_decode(unsigned char *dst, size_t *dst_len,
+    const unsigned char *src, size_t n)
+{
+    int            c;
+    size_t         i, len;
+    uint32_t       acc;
+    unsigned int   bits;
+
+    if (n % 4 == 1) {
+        return -1;
+    }
+
+    len = 0;
+    acc = 0;
+    bits = 0;
+
+    for (i = 0; i < n; i++) {
+        c = ngx_webpubsub_base64url_value(src[i]);
+        if (c < 0) {
+            return -1;
+        }
+
+        acc = (acc << 6) | (uint32_t) c;
+        bits += 6;
+
+        if (bits >= 8) {
+            bits -= 8;
+            dst[len++] = (unsigned char) (acc >> bits);
+        }
+    }
+
+    if (acc & ((1u << bits) - 1)) {
+        return -1;
+    }
+
+    *dst_len = len;
+
+    return 0;
+}
+
+
+/*
  * The length of the UTF-8 sequence at p, with *valid set to 0 where it is
  * ill-formed (overlong, surrogate, past U+10FFFF, cut short): then the
  * length is that of its maximal subpart, the unit a WHATWG decoder turns

@@ -129,6 +129,12 @@ size_t ngx_webpubsub_client_base_url(const ngx_webpubsub_endpoint_t *ep,
 size_t ngx_webpubsub_base64url_length(size_t n);
 size_t ngx_webpubsub_base64url_encode(unsigned char *dst,
     const unsigned char *src, size_t n);
+/*
+ * 0, or -1 if src is no canonical unpadded base64url; dst holds
+ * n / 4 * 3 + 2 bytes
+ */
+int ngx_webpubsub_base64url_decode(unsigned char *dst, size_t *dst_len,
+    const unsigned char *src, size_t n);
 
 size_t ngx_webpubsub_json_escape_length(const unsigned char *s, size_t n);
 unsigned char *ngx_webpubsub_json_escape(unsigned char *dst,

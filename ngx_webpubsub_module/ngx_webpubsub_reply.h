@@ -3,12 +3,13 @@
  * Copyright (C) ngx_webpubsub_module authors
  *
  * Where every answer of a remote service is parsed: the Web PubSub REST
- * replies now (the {"token"} of generate_client_token, the pages of
- * list_connections), and for Entra ID later the identity endpoint's
- * tokens, the OpenID configuration, the JWKS and the RS256 tokens they
- * verify.  These bytes come off the network and are the module's most
- * exposed input, so they are read here only, by the core (plain C99 on
- * jansson, no nginx), where a fuzzer (fuzz/fuzz_replies.c) and unit tests
+ * replies (the {"token"} of generate_client_token, the pages of
+ * list_connections) and, for Entra ID, the access tokens of identity and
+ * token endpoints and the JWKS (the RS256 tokens its keys verify are read
+ * by ngx_webpubsub_entra.c, on the same terms).  These bytes come off
+ * the network and are the module's most exposed input, so they are read
+ * here only, by the core (plain C99 on jansson, no nginx), where fuzzers
+ * (fuzz/fuzz_replies.c, fuzz/fuzz_entra.c) and unit tests
  * (t/unit/reply_test.c) reach every function.  Each function takes a
  * bounded input, refuses duplicate keys (two readers of one answer must
  * not see different values), frees what jansson built before it returns,
@@ -22,6 +23,7 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
 
 
 /*
@@ -59,6 +61,63 @@ const char *ngx_webpubsub_reply_token(const unsigned char *body, size_t len);
  */
 const char *ngx_webpubsub_reply_page(const unsigned char *body, size_t len,
     ngx_webpubsub_page_t *page, unsigned char *dst, size_t size);
+
+
+#define NGX_WEBPUBSUB_ENTRA_TOKEN_MAX  16384   /* an access token, bytes */
+#define NGX_WEBPUBSUB_JWK_N_MAX        1024    /* RSA modulus up to 8192 bits */
+#define NGX_WEBPUBSUB_JWK_KID_MAX      128
+#define NGX_WEBPUBSUB_JWKS_KEYS_MAX    32
+
+
+typedef struct {
+    size_t    token_len;   /* the access_token, copied to dst */
+    int64_t   expires;     /* absolute unix seconds */
+    int64_t   refresh;     /* when to fetch the next one (<= expires) */
+} ngx_webpubsub_identity_token_t;
+
+
+/* an RSA public key of a JWKS, its numbers without leading zero bytes */
+typedef struct {
+    unsigned char   kid[NGX_WEBPUBSUB_JWK_KID_MAX];
+    size_t          kid_len;
+    unsigned char   n[NGX_WEBPUBSUB_JWK_N_MAX];   /* big-endian */
+    size_t          n_len;
+    unsigned char   e[8];
+    size_t          e_len;
+} ngx_webpubsub_jwk_t;
+
+
+/*
+ * An identity endpoint's or token endpoint's answer: NULL, with the
+ * access token copied to dst (size bytes) and t filled in, or why not.
+ * Three shapes are read: IMDS and Azure Arc ({"access_token",
+ * "expires_in": "3599", "expires_on": "<epoch>", "not_before",
+ * "resource", "token_type"}, numbers as strings), App Service
+ * ({access_token, expires_on, resource, token_type, client_id}) and the
+ * token endpoint ({token_type, expires_in, ext_expires_in, access_token,
+ * and perhaps refresh_in}, numbers as numbers).  expires_on, a number,
+ * a numeric string or an RFC 3339 time, wins over expires_in, as in
+ * msal's managed identity sources; without it expires is now +
+ * expires_in; without either the answer is refused, as is a token
+ * expired by now.  refresh is the earliest of expires - 300,
+ * now + refresh_in and, for a lifetime over two hours, half of it, and
+ * never before now.
+ */
+const char *ngx_webpubsub_reply_identity_token(const unsigned char *body,
+    size_t len, int64_t now, unsigned char *dst, size_t size,
+    ngx_webpubsub_identity_token_t *t);
+
+/*
+ * The RSA signing keys of a JWKS ({"keys": [{kty, use, kid, n, e, x5c,
+ * ...}]}): NULL, with the first max usable keys in keys and their number
+ * in nkeys, or why not.  A key is usable with kty "RSA", use absent or
+ * "sig", alg absent or "RS256", a kid of 1 to NGX_WEBPUBSUB_JWK_KID_MAX
+ * bytes, and base64url n (2048 to 8192 bits) and e (odd, up to 8
+ * bytes); other keys are skipped.  A JWKS without a usable key is
+ * refused.
+ */
+const char *ngx_webpubsub_reply_jwks(const unsigned char *body, size_t len,
+    ngx_webpubsub_jwk_t *keys, size_t max, size_t *nkeys);
 
 
 #endif /* _NGX_WEBPUBSUB_REPLY_H_INCLUDED_ */
