@@ -108,6 +108,20 @@ ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ev->status == 0 && wlcf->event_auth != NULL && !ev->authorized) {
+        rc = ngx_http_webpubsub_event_auth_check(r, wlcf, ev);
+
+        if (rc == NGX_AGAIN || rc == NGX_DONE) {
+            return rc;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ev->authorized = (rc == NGX_OK);
+    }
+
     if (ev->status == 0) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "webpubsub event \"%V\" of hub \"%V\" accepted",
@@ -647,6 +661,11 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
 
     status = NGX_HTTP_UNAUTHORIZED;
 
+    if (wlcf->keys == NULL) {
+        /* no keys, no signature: webpubsub_event_auth checks the event */
+        return NGX_OK;
+    }
+
     if (attrs->nsig == 0) {
         reason = "missing ce-signature";
         goto invalid;
@@ -859,6 +878,9 @@ ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
     ngx_conf_merge_value(conf->refuse_stray, prev->refuse_stray, 0);
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
                              NULL);
+    ngx_conf_merge_ptr_value(conf->event_auth, prev->event_auth, NULL);
+    ngx_conf_merge_str_value(conf->event_auth_pass, prev->event_auth_pass,
+                             "");
 
     if (!here) {
         conf->event_file = prev->event_file;
@@ -869,9 +891,12 @@ ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    if (conf->keys == NULL) {
-        missing = "no webpubsub_access_key, webpubsub_access_key_file or "
-                  "webpubsub_connection_string";
+    if (conf->keys == NULL && conf->event_auth == NULL) {
+        missing = "no webpubsub_access_key, webpubsub_access_key_file, "
+                  "webpubsub_connection_string or webpubsub_event_auth";
+
+    } else if (conf->event_auth != NULL && conf->event_auth_pass.len == 0) {
+        missing = "webpubsub_event_auth but no webpubsub_event_auth_pass";
 
     } else if (conf->hub == NULL) {
         missing = "no webpubsub_hub";

@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webpubsub_module.h"
+#include "ngx_http_webpubsub_fetch.h"
 
 
 static ngx_int_t ngx_http_webpubsub_add_variables(ngx_conf_t *cf);
@@ -45,6 +46,8 @@ static ngx_int_t ngx_http_webpubsub_error_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_webpubsub_arg_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static char *ngx_http_webpubsub_pass(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_webpubsub_check_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler, const char *directive, u_char *file,
     ngx_uint_t line);
@@ -164,9 +167,37 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
 
     { ngx_string("webpubsub_rest_pass"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_webpubsub_rest_pass,
+      ngx_http_webpubsub_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, rest_pass),
+      NULL },
+
+    { ngx_string("webpubsub_credential"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webpubsub_credential,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("webpubsub_credential_pass"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webpubsub_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, credential_pass),
+      NULL },
+
+    { ngx_string("webpubsub_event_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webpubsub_event_auth,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webpubsub_event_auth_pass"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webpubsub_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, event_auth_pass),
       NULL },
 
     { ngx_string("webpubsub_rest"),
@@ -184,7 +215,7 @@ static ngx_http_module_t  ngx_http_webpubsub_module_ctx = {
     ngx_http_webpubsub_add_variables,      /* preconfiguration */
     ngx_http_webpubsub_init,               /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_webpubsub_create_main_conf,   /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -426,6 +457,78 @@ ngx_http_webpubsub_sign(ngx_http_request_t *r,
 }
 
 
+/* a header of a request the module makes, in pool */
+
+ngx_int_t
+ngx_http_webpubsub_set_header(ngx_pool_t *pool, ngx_table_elt_t *h,
+    ngx_str_t *key, ngx_str_t *value)
+{
+    size_t  i;
+
+    h->key = *key;
+    h->value = *value;
+
+    h->lowcase_key = ngx_pnalloc(pool, h->key.len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 0;
+
+    for (i = 0; i < h->key.len; i++) {
+        h->lowcase_key[i] = ngx_tolower(h->key.data[i]);
+        h->hash = ngx_hash(h->hash, h->lowcase_key[i]);
+    }
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * webpubsub_rest_pass, webpubsub_credential_pass, webpubsub_event_auth_pass:
+ * the URI of an internal location, whose name a subrequest must match
+ * exactly.
+ */
+
+static char *
+ngx_http_webpubsub_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *value, *pass;
+
+    pass = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (pass->data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" directive: \"%V\" is not a URI that "
+                           "starts with \"/\"", &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strlchr(value[1].data, value[1].data + value[1].len, '?')
+        != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" directive: \"%V\" must not have a query",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    *pass = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
 ngx_int_t
 ngx_http_webpubsub_add_header(ngx_http_request_t *r, char *key, char *value)
 {
@@ -584,7 +687,8 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
 
     static ngx_http_handler_pt  handlers[] = {
         ngx_http_webpubsub_event_handler,
-        ngx_http_webpubsub_rest_route
+        ngx_http_webpubsub_rest_route,
+        ngx_http_webpubsub_fetch_route
     };
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
@@ -596,6 +700,10 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
         }
 
         *h = handlers[i];
+    }
+
+    if (ngx_http_webpubsub_fetch_init(cf) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_webpubsub_rest_init(cf);
@@ -632,6 +740,7 @@ ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf)
     conf->event_handler = NGX_CONF_UNSET;
     conf->refuse_stray = NGX_CONF_UNSET;
     conf->allowed_origins = NGX_CONF_UNSET_PTR;
+    conf->event_auth = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -649,16 +758,21 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
      * so that no key ever signs for another resource's endpoint.
      */
 
-    if (conf->endpoint == NULL && conf->keys == NULL) {
+    if (conf->endpoint == NULL && conf->keys == NULL
+        && conf->credential == NULL)
+    {
         conf->endpoint = prev->endpoint;
         conf->client_base = prev->client_base;
         conf->keys = prev->keys;
+        conf->credential = prev->credential;
         conf->endpoint_file = prev->endpoint_file;
         conf->endpoint_line = prev->endpoint_line;
         conf->key_file = prev->key_file;
         conf->key_line = prev->key_line;
     }
 
+    ngx_conf_merge_str_value(conf->credential_pass, prev->credential_pass,
+                             "");
     ngx_conf_merge_ptr_value(conf->hub, prev->hub, NULL);
     ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
     ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);
@@ -802,17 +916,38 @@ ngx_http_webpubsub_service_missing(ngx_conf_t *cf,
         file = conf->key_file;
         line = conf->key_line;
 
+    } else if (conf->endpoint == NULL && conf->credential != NULL) {
+        fmt = "a webpubsub_credential (set in %s:%ui) but no "
+              "webpubsub_endpoint on the same level";
+        fallback = "a webpubsub_credential but no webpubsub_endpoint on "
+                   "the same level";
+        file = conf->key_file;
+        line = conf->key_line;
+
     } else if (conf->endpoint == NULL) {
         return "no webpubsub_endpoint or webpubsub_connection_string "
                "configured";
 
-    } else if (conf->keys == NULL) {
-        fmt = "an endpoint (set in %s:%ui) but no webpubsub_access_key or "
-              "webpubsub_access_key_file on the same level";
-        fallback = "an endpoint but no webpubsub_access_key or "
-                   "webpubsub_access_key_file on the same level";
+    } else if (conf->keys == NULL && conf->credential == NULL) {
+        fmt = "an endpoint (set in %s:%ui) but no webpubsub_access_key, "
+              "webpubsub_access_key_file or webpubsub_credential on the "
+              "same level";
+        fallback = "an endpoint but no webpubsub_access_key, "
+                   "webpubsub_access_key_file or webpubsub_credential on "
+                   "the same level";
         file = conf->endpoint_file;
         line = conf->endpoint_line;
+
+    } else if (conf->keys != NULL && conf->credential != NULL) {
+        fmt = "both an access key and a webpubsub_credential (set in "
+              "%s:%ui): a resource has one or the other, keep one";
+        fallback = "both an access key and a webpubsub_credential: keep one";
+        file = conf->key_file;
+        line = conf->key_line;
+
+    } else if (conf->keys == NULL && conf->credential_pass.len == 0) {
+        return "a webpubsub_credential but no webpubsub_credential_pass "
+               "configured";
 
     } else {
         return NULL;
@@ -1057,19 +1192,64 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_webpubsub_loc_conf_t *wlcf = conf;
 
     char                 *rv;
-    off_t                 size;
-    ssize_t               n;
-    ngx_fd_t              fd;
-    ngx_str_t            *value, name, key;
-    const char           *err, *kind;
-    ngx_file_info_t       fi;
+    ngx_str_t            *value, name, data, key;
+    ngx_uint_t            shared;
+    const char           *err;
     ngx_webpubsub_str_t   skey;
 
     value = cf->args->elts;
     name = value[1];
 
-    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+    if (ngx_http_webpubsub_read_file(cf, "webpubsub_access_key_file", &name,
+                                     NGX_HTTP_WEBPUBSUB_KEY_FILE_MAX, &data,
+                                     &shared)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
+    }
+
+    err = ngx_webpubsub_key_file(data.data, data.len, &skey);
+    if (err != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpubsub_access_key_file\" directive: \"%V\" "
+                           "%s", &name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    key.data = data.data;
+    key.len = skey.len;
+
+    rv = ngx_http_webpubsub_add_key(cf, wlcf, &key, 0);
+
+    if (rv == NGX_CONF_OK && shared) {
+        ngx_http_webpubsub_warn_shared(cf, "webpubsub_access_key_file",
+                                       &name);
+    }
+
+    return rv;
+}
+
+
+/*
+ * A secret's file, read whole at configuration time into cf->pool (with
+ * a byte to spare past its end): NGX_OK, or NGX_ERROR once an [emerg]
+ * line names the directive, the file and what is wrong with it.  name
+ * becomes the full path.  *shared tells that every user may read it.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_read_file(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *name, size_t max, ngx_str_t *data, ngx_uint_t *shared)
+{
+    off_t             size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_int_t         rc;
+    const char       *kind;
+    ngx_file_info_t   fi;
+
+    if (ngx_conf_full_name(cf->cycle, name, 1) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     /*
@@ -1077,21 +1257,21 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
      * "nginx -t" with it; the type is checked on what was opened.
      */
 
-    fd = ngx_open_file(name.data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK,
+    fd = ngx_open_file(name->data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK,
                        NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"webpubsub_access_key_file\" directive cannot "
-                           "open \"%V\"", &name);
-        return NGX_CONF_ERROR;
+                           "\"%s\" directive cannot open \"%V\"",
+                           directive, name);
+        return NGX_ERROR;
     }
 
-    rv = NGX_CONF_ERROR;
+    rc = NGX_ERROR;
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"webpubsub_access_key_file\" directive cannot "
-                           "stat \"%V\"", &name);
+                           "\"%s\" directive cannot stat \"%V\"",
+                           directive, name);
         goto done;
     }
 
@@ -1101,69 +1281,60 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
                : "a device or other special file";
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_access_key_file\" directive: \"%V\" "
-                           "is not a regular file of at most 65536 bytes "
-                           "but %s", &name, kind);
+                           "\"%s\" directive: \"%V\" is not a regular "
+                           "file of at most %uz bytes but %s",
+                           directive, name, max, kind);
         goto done;
     }
 
     size = ngx_file_size(&fi);
 
-    /*
-     * The key, once trailing white space is trimmed, is what must fit in
-     * 4096 bytes (ngx_http_webpubsub_add_key() says so); the file may hold
-     * some more white space, but is no place for anything large.
-     */
+    /* a secret's file is no place for anything large */
 
-    if (size > NGX_HTTP_WEBPUBSUB_KEY_FILE_MAX) {
+    if (size > (off_t) max) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_access_key_file\" directive: \"%V\" "
-                           "is not a regular file of at most 65536 bytes "
-                           "but has %O bytes", &name, size);
+                           "\"%s\" directive: \"%V\" is not a regular "
+                           "file of at most %uz bytes but has %O bytes",
+                           directive, name, max, size);
         goto done;
     }
 
-    key.data = ngx_pnalloc(cf->pool, size + 1);
-    if (key.data == NULL) {
+    data->data = ngx_pnalloc(cf->pool, size + 1);
+    if (data->data == NULL) {
         goto done;
     }
 
-    n = ngx_read_fd(fd, key.data, size + 1);
+    n = ngx_read_fd(fd, data->data, size + 1);
     if (n == -1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"webpubsub_access_key_file\" directive cannot "
-                           "read \"%V\"", &name);
+                           "\"%s\" directive cannot read \"%V\"",
+                           directive, name);
         goto done;
     }
 
-    err = ngx_webpubsub_key_file(key.data, n, &skey);
-    if (err != NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_access_key_file\" directive: \"%V\" "
-                           "%s", &name, err);
-        goto done;
-    }
-
-    key.len = skey.len;
-
-    rv = ngx_http_webpubsub_add_key(cf, wlcf, &key, 0);
-
-    if (rv == NGX_CONF_OK && (ngx_file_access(&fi) & S_IROTH)) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "\"webpubsub_access_key_file\" directive: \"%V\" "
-                           "is readable by every user of this host, "
-                           "restrict it with \"chmod 600\" or \"chmod 640\"",
-                           &name);
-    }
+    data->len = n;
+    *shared = (ngx_file_access(&fi) & S_IROTH) ? 1 : 0;
+    rc = NGX_OK;
 
 done:
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " \"%V\" failed", &name);
+                           ngx_close_file_n " \"%V\" failed", name);
     }
 
-    return rv;
+    return rc;
+}
+
+
+void
+ngx_http_webpubsub_warn_shared(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *name)
+{
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "\"%s\" directive: \"%V\" is readable by every "
+                       "user of this host, restrict it with \"chmod 600\" "
+                       "or \"chmod 640\"", directive, name);
 }
 
 

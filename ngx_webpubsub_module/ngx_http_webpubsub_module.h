@@ -27,6 +27,10 @@
 
 
 typedef struct ngx_http_webpubsub_rest_s  ngx_http_webpubsub_rest_t;
+typedef struct ngx_http_webpubsub_credential_s
+    ngx_http_webpubsub_credential_t;
+typedef struct ngx_http_webpubsub_event_auth_s
+    ngx_http_webpubsub_event_auth_t;
 
 
 typedef struct {
@@ -45,6 +49,11 @@ typedef struct {
     u_char                    *key_file;       /* the first key */
     ngx_uint_t                 key_line;
     ngx_http_complex_value_t  *hub;
+
+    /* Microsoft Entra ID, where the resource has no access keys */
+    ngx_http_webpubsub_credential_t
+                              *credential;
+    ngx_str_t                  credential_pass;
 
     /* negotiate */
     ngx_http_complex_value_t  *user_id;
@@ -65,6 +74,9 @@ typedef struct {
     ngx_array_t               *allowed_origins; /* as configured, or NULL */
     ngx_array_t               *origins;        /* of ngx_webpubsub_str_t,
                                                   what is checked */
+    ngx_http_webpubsub_event_auth_t
+                              *event_auth;     /* NGX_CONF_UNSET_PTR */
+    ngx_str_t                  event_auth_pass;
 
     /* REST through subrequests */
     ngx_str_t                  rest_pass;      /* the subrequests' URI */
@@ -85,6 +97,8 @@ typedef struct {
     ngx_str_t                  token;
     ngx_str_t                  base_url;
     ngx_str_t                  url;
+    ngx_webpubsub_rest_args_t *args;       /* for :generateToken */
+    unsigned                   pending:1;  /* the service makes it */
 } ngx_http_webpubsub_token_t;
 
 
@@ -98,6 +112,7 @@ typedef struct {
     ngx_str_t                  user_id;
     ngx_str_t                  hub;
     ngx_str_t                  origin;     /* for the log only */
+    unsigned                   authorized:1;  /* its Bearer token too */
 } ngx_http_webpubsub_event_t;
 
 
@@ -107,6 +122,7 @@ typedef struct {
     ngx_http_webpubsub_token_t     *token;
     ngx_http_webpubsub_event_t     *event;
     ngx_http_webpubsub_rest_t      *rest;
+    void                           *fetch;  /* ..._fetch_ctx_t */
     ngx_str_t                       error;  /* the last refusal's reason,
                                                kept across locations */
 } ngx_http_webpubsub_ctx_t;
@@ -136,6 +152,14 @@ char *ngx_http_webpubsub_check_location(ngx_conf_t *cf,
     const char *missing, ngx_uint_t hub);
 ngx_module_t *ngx_http_webpubsub_find_module(ngx_cycle_t *cycle,
     char *name);
+ngx_int_t ngx_http_webpubsub_read_file(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *name, size_t max, ngx_str_t *data, ngx_uint_t *shared);
+void ngx_http_webpubsub_warn_shared(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *name);
+ngx_int_t ngx_http_webpubsub_set_header(ngx_pool_t *pool, ngx_table_elt_t *h,
+    ngx_str_t *key, ngx_str_t *value);
+ngx_module_t *ngx_http_webpubsub_find_proxy(ngx_uint_t v2);
+void *ngx_http_webpubsub_create_main_conf(ngx_conf_t *cf);
 ngx_int_t ngx_http_webpubsub_eval_hub(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub, ngx_str_t *reason);
 
@@ -153,6 +177,8 @@ ngx_int_t ngx_http_webpubsub_event_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 char *ngx_http_webpubsub_allowed_origins(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_webpubsub_event_auth_check(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_event_t *ev);
 char *ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf,
     ngx_http_webpubsub_loc_conf_t *prev);
@@ -160,13 +186,20 @@ char *ngx_http_webpubsub_merge_event(ngx_conf_t *cf,
 
 char *ngx_http_webpubsub_rest(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_webpubsub_rest_pass(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 char *ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf,
     ngx_http_webpubsub_loc_conf_t *prev);
 ngx_int_t ngx_http_webpubsub_rest_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_webpubsub_rest_route(ngx_http_request_t *sr);
+
+
+char *ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webpubsub_event_auth(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_webpubsub_credential_token(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *token,
+    void (*done)(ngx_http_request_t *r));
 
 
 extern ngx_module_t  ngx_http_webpubsub_module;

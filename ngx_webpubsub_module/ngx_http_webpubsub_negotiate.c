@@ -13,6 +13,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webpubsub_module.h"
+#include "ngx_http_webpubsub_rest.h"
+#include "ngx_webpubsub_reply.h"
 
 
 static ngx_http_webpubsub_token_t *ngx_http_webpubsub_get_token(
@@ -22,6 +24,15 @@ static ngx_int_t ngx_http_webpubsub_make_token(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webpubsub_eval_values(ngx_http_request_t *r,
     ngx_array_t *cvs, const ngx_webpubsub_str_t **out, size_t *n,
     ngx_http_webpubsub_token_t *t, const char *too_long);
+static ngx_int_t ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t);
+static ngx_int_t ngx_http_webpubsub_token_remote(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_webpubsub_token_urls(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t);
+static ngx_int_t ngx_http_webpubsub_token_args(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
+    ngx_webpubsub_claims_t *claims);
 static u_char *ngx_http_webpubsub_json_member(u_char *p, const char *name,
     ngx_str_t *value, ngx_uint_t last);
 static size_t ngx_http_webpubsub_json_member_length(const char *name,
@@ -61,10 +72,7 @@ ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 ngx_int_t
 ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
 {
-    u_char                         *json, *p;
-    size_t                          len;
     ngx_int_t                       rc;
-    ngx_str_t                       endpoint, path;
     ngx_http_webpubsub_token_t     *t;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
 
@@ -103,6 +111,33 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
     }
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    if (t->pending) {
+        /* no key: the service makes the token (:generateToken) */
+
+        rc = ngx_http_webpubsub_rest_generate(r, wlcf, &t->hub, t->args,
+                                              ngx_http_webpubsub_token_remote);
+        if (rc != NGX_OK) {
+            return (rc == NGX_ERROR) ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+        }
+
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    return ngx_http_webpubsub_token_answer(r, wlcf, t);
+}
+
+
+/* the answer of negotiate, in the SDK's shape */
+
+static ngx_int_t
+ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
+{
+    u_char     *json, *p;
+    size_t      len;
+    ngx_str_t   endpoint, path;
 
     if (wlcf->protocol == NGX_WEBPUBSUB_PROTOCOL_SOCKETIO) {
 
@@ -187,6 +222,47 @@ ngx_http_webpubsub_json_member(u_char *p, const char *name, ngx_str_t *value,
 }
 
 
+/* the service's {"token"}: the answer is built around it */
+
+static ngx_int_t
+ngx_http_webpubsub_token_remote(ngx_http_request_t *r, ngx_str_t *body)
+{
+    size_t                          n;
+    const char                     *err;
+    ngx_http_webpubsub_ctx_t       *ctx;
+    ngx_http_webpubsub_token_t     *t;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    static ngx_str_t  bad = ngx_string("the service's token is not a JWT");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+    t = ctx->token;
+
+    t->token.data = ngx_pnalloc(r->pool, body->len);
+    if (t->token.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    err = ngx_webpubsub_reply_token_value(body->data, body->len,
+                                          t->token.data, body->len, &n);
+    if (err != NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: generate_client_token: %V", &bad);
+        return ngx_http_webpubsub_send_error(r, NGX_HTTP_BAD_GATEWAY, &bad);
+    }
+
+    t->token.len = n;
+    t->pending = 0;
+
+    if (ngx_http_webpubsub_token_urls(r, wlcf, t) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_webpubsub_token_answer(r, wlcf, t);
+}
+
+
 /* data: the offset of the ngx_str_t in ngx_http_webpubsub_token_t */
 
 ngx_int_t
@@ -201,6 +277,16 @@ ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
     }
 
     if (t->status) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (t->pending) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: $webpubsub_token and $webpubsub_client_url "
+                      "need an access key: on a resource without keys use "
+                      "the webpubsub_token location, whose token comes from "
+                      "the service");
         v->not_found = 1;
         return NGX_OK;
     }
@@ -236,7 +322,9 @@ ngx_http_webpubsub_get_token(ngx_http_request_t *r)
 
     wlcf = ctx->conf;
 
-    if (wlcf->endpoint == NULL || wlcf->keys == NULL || wlcf->hub == NULL) {
+    if (wlcf->endpoint == NULL || wlcf->hub == NULL
+        || (wlcf->keys == NULL && wlcf->credential == NULL))
+    {
         ctx->token->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
         ngx_str_set(&ctx->token->reason, "no Web PubSub service configured");
         return ctx->token;
@@ -313,6 +401,10 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    if (wlcf->keys == NULL) {
+        return ngx_http_webpubsub_token_args(r, wlcf, t, &claims);
+    }
+
     path = ngx_webpubsub_client_path(wlcf->protocol);
     path_len = ngx_strlen(path);
 
@@ -342,7 +434,27 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    len = wlcf->client_base.len + path_len + hub.len;
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webpubsub token for hub \"%V\", ttl %T", &hub, wlcf->ttl);
+
+    return ngx_http_webpubsub_token_urls(r, wlcf, t);
+}
+
+
+/* baseUrl and url, built locally around the token as the SDKs do */
+
+static ngx_int_t
+ngx_http_webpubsub_token_urls(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
+{
+    u_char      *p;
+    size_t       len, path_len;
+    const char  *path;
+
+    path = ngx_webpubsub_client_path(wlcf->protocol);
+    path_len = ngx_strlen(path);
+
+    len = wlcf->client_base.len + path_len + t->hub.len;
 
     t->base_url.data = ngx_pnalloc(r->pool,
                                    len + sizeof("?access_token=") - 1
@@ -356,7 +468,7 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     p = ngx_cpymem(t->base_url.data, wlcf->client_base.data,
                    wlcf->client_base.len);
     p = ngx_cpymem(p, path, path_len);
-    p = ngx_cpymem(p, hub.data, hub.len);
+    p = ngx_cpymem(p, t->hub.data, t->hub.len);
 
     /* the url shares the base URL's memory: it is base + query */
     t->url.data = t->base_url.data;
@@ -366,8 +478,66 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
 
     t->url.len = p - t->url.data;
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "webpubsub token for hub \"%V\", ttl %T", &hub, wlcf->ttl);
+    return NGX_OK;
+}
+
+
+/*
+ * The arguments of generate_client_token, as the JS SDK sends them for
+ * getClientAccessToken() with a credential: the ttl in minutes, rounded
+ * up; clientType only for MQTT (the REST API takes no Socket.IO type).
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_token_args(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
+    ngx_webpubsub_claims_t *claims)
+{
+    u_char                     *p;
+    ngx_webpubsub_str_t        *v;
+    ngx_webpubsub_rest_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_webpubsub_rest_args_t));
+    v = ngx_pnalloc(r->pool, 3 * sizeof(ngx_webpubsub_str_t));
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+
+    if (args == NULL || v == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (claims->sub.len) {
+        v[0] = claims->sub;
+        args->v[NGX_WEBPUBSUB_REST_USER] = &v[0];
+        args->n[NGX_WEBPUBSUB_REST_USER] = 1;
+    }
+
+    args->v[NGX_WEBPUBSUB_REST_ROLE] = claims->roles;
+    args->n[NGX_WEBPUBSUB_REST_ROLE] = claims->nroles;
+    args->v[NGX_WEBPUBSUB_REST_GROUP] = claims->groups;
+    args->n[NGX_WEBPUBSUB_REST_GROUP] = claims->ngroups;
+
+    v[1].data = p;
+    v[1].len = ngx_sprintf(p, "%T", (wlcf->ttl + 59) / 60) - p;
+    args->v[NGX_WEBPUBSUB_REST_TTL_MINUTES] = &v[1];
+    args->n[NGX_WEBPUBSUB_REST_TTL_MINUTES] = 1;
+
+    if (wlcf->protocol == NGX_WEBPUBSUB_PROTOCOL_MQTT) {
+        v[2].data = (u_char *) "mqtt";
+        v[2].len = sizeof("mqtt") - 1;
+        args->v[NGX_WEBPUBSUB_REST_PROTOCOL] = &v[2];
+        args->n[NGX_WEBPUBSUB_REST_PROTOCOL] = 1;
+    }
+
+    if (claims->nroles > NGX_WEBPUBSUB_REST_VALUES_MAX
+        || claims->ngroups > NGX_WEBPUBSUB_REST_VALUES_MAX)
+    {
+        t->status = NGX_HTTP_BAD_REQUEST;
+        ngx_str_set(&t->reason, "more than 100 roles or groups");
+        return NGX_OK;
+    }
+
+    t->args = args;
+    t->pending = 1;
 
     return NGX_OK;
 }

@@ -55,6 +55,10 @@ static ngx_int_t ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_str_t *reason);
 static ngx_int_t ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
     ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *hub, ngx_webpubsub_rest_args_t *args);
+static void ngx_http_webpubsub_rest_bearer(ngx_http_request_t *r);
 static void ngx_http_webpubsub_rest_set_call(
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     u_char *url, size_t len);
@@ -260,41 +264,6 @@ ngx_http_webpubsub_rest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 char *
-ngx_http_webpubsub_rest_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
-
-    ngx_str_t  *value;
-
-    if (wlcf->rest_pass.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (value[1].len == 0 || value[1].data[0] != '/') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_rest_pass\" directive: \"%V\" is not "
-                           "a URI that starts with \"/\"", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_strlchr(value[1].data, value[1].data + value[1].len, '?')
-        != NULL)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_rest_pass\" directive: \"%V\" must "
-                           "not have a query", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    wlcf->rest_pass = value[1];
-
-    return NGX_CONF_OK;
-}
-
-
-char *
 ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf, ngx_http_webpubsub_loc_conf_t *prev)
 {
@@ -440,13 +409,13 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_str_t *reason)
 {
     int                                 param;
-    u_char                             *url, *p;
+    u_char                             *p;
     size_t                              len, n[NGX_WEBPUBSUB_REST_NPARAMS];
     ngx_int_t                           rc;
     ngx_str_t                           hub, value;
     ngx_uint_t                          i;
     const char                         *err;
-    ngx_webpubsub_str_t                 shub, *v;
+    ngx_webpubsub_str_t                *v;
     ngx_webpubsub_rest_args_t           args;
     const ngx_webpubsub_rest_op_t      *op;
     ngx_http_webpubsub_rest_param_t    *cp;
@@ -532,27 +501,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
         rest->body.len = p - rest->body.data;
     }
 
-    /* the URL: "endpoint/path?query" */
-
-    shub.data = hub.data;
-    shub.len = hub.len;
-
-    len = wlcf->endpoint->len + ngx_webpubsub_rest_path_length(op, &shub, &args)
-          + 1 + ngx_webpubsub_rest_query_length(op, &args);
-
-    url = ngx_pnalloc(r->pool, len);
-    if (url == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(url, wlcf->endpoint->buf, wlcf->endpoint->len);
-    p = ngx_webpubsub_rest_path(p, op, &shub, &args, 1);
-    *p++ = '?';
-    p = ngx_webpubsub_rest_query(p, op, &args);
-
-    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, p - url);
-
-    return NGX_OK;
+    return ngx_http_webpubsub_rest_url(r, wlcf, rest, &hub, &args);
 
 invalid:
 
@@ -569,6 +518,87 @@ invalid:
                 ngx_webpubsub_rest_param_name(param), err);
 
     return NGX_HTTP_BAD_REQUEST;
+}
+
+
+/* the URL of a call: "endpoint/path?query", the REST token's audience */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
+    ngx_str_t *hub, ngx_webpubsub_rest_args_t *args)
+{
+    u_char                         *url, *p;
+    size_t                          len;
+    ngx_webpubsub_str_t             shub;
+    const ngx_webpubsub_rest_op_t  *op;
+
+    op = rest->op;
+
+    shub.data = hub->data;
+    shub.len = hub->len;
+
+    len = wlcf->endpoint->len + ngx_webpubsub_rest_path_length(op, &shub, args)
+          + 1 + ngx_webpubsub_rest_query_length(op, args);
+
+    url = ngx_pnalloc(r->pool, len);
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(url, wlcf->endpoint->buf, wlcf->endpoint->len);
+    p = ngx_webpubsub_rest_path(p, op, &shub, args, 1);
+    *p++ = '?';
+    p = ngx_webpubsub_rest_query(p, op, args);
+
+    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, p - url);
+
+    return NGX_OK;
+}
+
+
+/*
+ * generate_client_token for negotiate on a resource without keys: the
+ * call is made as a webpubsub_rest location would make it, and its
+ * {"token"} goes to done() instead of the caller.  NGX_OK once under
+ * way, an error status (the caller is not answered yet), NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub,
+    ngx_webpubsub_rest_args_t *args, ngx_http_webpubsub_rest_token_pt done)
+{
+    ngx_int_t                   rc;
+    ngx_http_webpubsub_ctx_t   *ctx;
+    ngx_http_webpubsub_rest_t  *rest;
+
+    ctx = ngx_http_webpubsub_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rest = ngx_pcalloc(r->pool, sizeof(ngx_http_webpubsub_rest_t));
+    if (rest == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->rest = rest;
+    rest->op = ngx_webpubsub_rest_op((u_char *) "generate_client_token",
+                                     sizeof("generate_client_token") - 1);
+    rest->conf = wlcf;
+    rest->token_done = done;
+
+    if (rest->op == NULL
+        || ngx_http_webpubsub_rest_url(r, wlcf, rest, hub, args) != NGX_OK
+        || ngx_http_webpubsub_rest_next_pool(r, rest) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_webpubsub_rest_call(r, wlcf, rest);
+
+    return rc;
 }
 
 
@@ -653,16 +683,50 @@ ngx_http_webpubsub_rest_set_call(ngx_http_webpubsub_loc_conf_t *wlcf,
 static void
 ngx_http_webpubsub_rest_start(ngx_http_request_t *r)
 {
+    ngx_int_t                       rc;
     ngx_http_webpubsub_ctx_t       *ctx;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
 
-    if (ngx_http_webpubsub_rest_next_pool(r, ctx->rest) != NGX_OK
-        || ngx_http_webpubsub_rest_call(r, wlcf, ctx->rest) != NGX_OK)
-    {
+    if (ngx_http_webpubsub_rest_next_pool(r, ctx->rest) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = ngx_http_webpubsub_rest_call(r, wlcf, ctx->rest);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc == NGX_ERROR
+                                     ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc);
+    }
+}
+
+
+/* the Entra token a call waited for has come, or its fetch failed */
+
+static void
+ngx_http_webpubsub_rest_bearer(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_webpubsub_ctx_t       *ctx;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    if (ctx == NULL || ctx->rest == NULL || !ctx->rest->waiting) {
+        return;
+    }
+
+    ctx->rest->waiting = 0;
+
+    rc = ngx_http_webpubsub_rest_call(r, wlcf, ctx->rest);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc == NGX_ERROR
+                                     ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc);
     }
 }
 
@@ -735,7 +799,11 @@ ngx_http_webpubsub_rest_free_pool(void *data)
 }
 
 
-/* a call, made in its own pool (the parent's pool while it is made) */
+/*
+ * A call, made in its own pool (the parent's pool while it is made):
+ * NGX_OK once under way (or waiting for an Entra token), NGX_ERROR, or
+ * the status the caller has been answered with.
+ */
 
 static ngx_int_t
 ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
@@ -743,6 +811,19 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
 {
     ngx_int_t    rc;
     ngx_pool_t  *pool;
+
+    if (wlcf->keys == NULL) {
+        rc = ngx_http_webpubsub_credential_token(r, wlcf, &rest->bearer,
+                                            ngx_http_webpubsub_rest_bearer);
+        if (rc == NGX_AGAIN) {
+            rest->waiting = 1;
+            return NGX_OK;
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
 
     pool = r->pool;
     r->pool = rest->pool;
@@ -784,7 +865,12 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
 
     /* all that can fail first: a subrequest, once made, will run */
 
-    if (ngx_http_webpubsub_rest_token(r, wlcf, rest, &token) != NGX_OK) {
+    if (wlcf->keys == NULL) {
+        token = rest->bearer;
+
+    } else if (ngx_http_webpubsub_rest_token(r, wlcf, rest, &token)
+               != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1046,7 +1132,7 @@ static ngx_int_t
 ngx_http_webpubsub_rest_push_header(ngx_list_t *headers, char *key,
     u_char *value, size_t len)
 {
-    size_t            i;
+    ngx_str_t         k, v;
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(headers);
@@ -1054,28 +1140,12 @@ ngx_http_webpubsub_rest_push_header(ngx_list_t *headers, char *key,
         return NGX_ERROR;
     }
 
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value.data = value;
-    h->value.len = len;
+    k.data = (u_char *) key;
+    k.len = ngx_strlen(key);
+    v.data = value;
+    v.len = len;
 
-    h->lowcase_key = ngx_pnalloc(headers->pool, h->key.len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 0;
-
-    for (i = 0; i < h->key.len; i++) {
-        h->lowcase_key[i] = ngx_tolower(h->key.data[i]);
-        h->hash = ngx_hash(h->hash, h->lowcase_key[i]);
-    }
-
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    return NGX_OK;
+    return ngx_http_webpubsub_set_header(headers->pool, h, &k, &v);
 }
 
 
@@ -1345,7 +1415,7 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
                                                 (char *) err);
         }
 
-        if (rest->sr) {
+        if (rest->sr || rest->waiting) {
             return NGX_DONE;
         }
 
@@ -1357,6 +1427,10 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
         if (err != NULL) {
             return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
                                                 (char *) err);
+        }
+
+        if (rest->token_done) {
+            return rest->token_done(r, &body);
         }
 
         /* fall through */
@@ -1499,6 +1573,11 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
     if (ngx_http_webpubsub_rest_call(r, wlcf, rest) != NGX_OK) {
         *err = "the next page's subrequest could not be made";
         return NGX_ERROR;
+    }
+
+    if (rest->waiting) {
+        /* for a token: no subrequest yet, but the list goes on */
+        rest->sr = NULL;
     }
 
     return NGX_OK;

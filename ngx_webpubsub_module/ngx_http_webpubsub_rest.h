@@ -19,6 +19,10 @@
 #include "ngx_http_webpubsub_module.h"
 
 
+typedef ngx_int_t (*ngx_http_webpubsub_rest_token_pt)(ngx_http_request_t *r,
+    ngx_str_t *body);
+
+
 struct ngx_http_webpubsub_rest_s {
     const ngx_webpubsub_rest_op_t  *op;
     ngx_http_webpubsub_loc_conf_t  *conf;
@@ -41,6 +45,9 @@ struct ngx_http_webpubsub_rest_s {
     ngx_pool_cleanup_t             *old;           /* the call before */
 
     ngx_str_t                       authorization; /* "Bearer <token>" */
+    ngx_str_t                       bearer;        /* an Entra token */
+    ngx_http_webpubsub_rest_token_pt
+                                    token_done;    /* negotiate's */
     void                          **routed_conf;   /* where it was checked */
 
     /* its outcome, from the subrequest */
@@ -64,6 +71,7 @@ struct ngx_http_webpubsub_rest_s {
     unsigned                        too_big:1;
     unsigned                        complete:1;    /* its last buffer came */
     unsigned                        http09:1;      /* but nothing valid */
+    unsigned                        waiting:1;     /* for an Entra token */
 };
 
 
@@ -72,6 +80,9 @@ ngx_int_t ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
     ngx_int_t rc);
 
 ngx_int_t ngx_http_webpubsub_rest_route_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub,
+    ngx_webpubsub_rest_args_t *args, ngx_http_webpubsub_rest_token_pt done);
 ngx_int_t ngx_http_webpubsub_rest_check_call(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_http_webpubsub_rest_t *rest);
 

@@ -33,6 +33,9 @@ static ngx_int_t ngx_http_webpubsub_rest_nested(ngx_array_t *a,
     ngx_http_core_loc_conf_t *pclcf);
 static ngx_int_t ngx_http_webpubsub_rest_tree(ngx_array_t *a,
     ngx_http_location_tree_node_t *node);
+static ngx_int_t ngx_http_webpubsub_check_pass(ngx_conf_t *cf,
+    ngx_array_t *all, ngx_str_t *pass, const char *directive, u_char *file,
+    ngx_uint_t line);
 
 
 /*
@@ -49,6 +52,14 @@ static ngx_str_t  ngx_http_webpubsub_rest_misrouted =
 static ngx_str_t  ngx_http_webpubsub_rest_rewritten =
     ngx_string("the internal location does not send the signed path "
                "(a proxy_pass with a URI part?)");
+
+
+ngx_module_t *
+ngx_http_webpubsub_find_proxy(ngx_uint_t v2)
+{
+    return v2 ? ngx_http_webpubsub_proxy_v2_module
+              : ngx_http_webpubsub_proxy_module;
+}
 
 
 ngx_int_t
@@ -356,6 +367,56 @@ ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf)
         for (i = 0; i < all.nelts; i++) {
             wlcf = clcfp[i]->loc_conf[ngx_http_webpubsub_module.ctx_index];
 
+            /* what fetches Entra ID tokens, and keys, goes somewhere too */
+
+            if (wlcf->keys == NULL && wlcf->credential != NULL
+                && (wlcf->rest_op != NULL || wlcf->token)
+                && ngx_http_webpubsub_check_pass(cf, &all,
+                                    &wlcf->credential_pass,
+                                    "webpubsub_credential_pass",
+                                    wlcf->token ? wlcf->token_file
+                                                : wlcf->rest_file,
+                                    wlcf->token ? wlcf->token_line
+                                                : wlcf->rest_line)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (wlcf->event_handler && wlcf->event_auth != NULL
+                && ngx_http_webpubsub_check_pass(cf, &all,
+                                    &wlcf->event_auth_pass,
+                                    "webpubsub_event_auth_pass",
+                                    wlcf->event_file, wlcf->event_line)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (wlcf->token && wlcf->keys == NULL) {
+                /* negotiate without a key calls :generateToken */
+
+                if (wlcf->rest_pass.len == 0) {
+                    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                                  "\"webpubsub_token\" directive in %s:%ui "
+                                  "has a webpubsub_credential and no access "
+                                  "key, so the service makes its tokens: add "
+                                  "webpubsub_rest_pass and its internal "
+                                  "location", wlcf->token_file,
+                                  wlcf->token_line);
+                    return NGX_ERROR;
+                }
+
+                if (ngx_http_webpubsub_check_pass(cf, &all, &wlcf->rest_pass,
+                                                  "webpubsub_rest_pass",
+                                                  wlcf->token_file,
+                                                  wlcf->token_line)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+            }
+
             if (wlcf->rest_op == NULL) {
                 continue;
             }
@@ -440,6 +501,65 @@ ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A pass of what the module fetches for itself: a location of the same
+ * server, named exactly, internal, with a content handler.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_check_pass(ngx_conf_t *cf, ngx_array_t *all,
+    ngx_str_t *pass, const char *directive, u_char *file, ngx_uint_t line)
+{
+    ngx_uint_t                  j;
+    const char                 *fix;
+    ngx_http_core_loc_conf_t  **clcfp, *target;
+
+    if (pass->len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "the directive in %s:%ui needs %s and its internal "
+                      "location", file, line, directive);
+        return NGX_ERROR;
+    }
+
+    clcfp = all->elts;
+    target = NULL;
+
+    for (j = 0; j < all->nelts; j++) {
+#if (NGX_PCRE)
+        if (clcfp[j]->regex) {
+            continue;
+        }
+#endif
+        if (!clcfp[j]->named && clcfp[j]->name.len == pass->len
+            && ngx_strncmp(clcfp[j]->name.data, pass->data, pass->len) == 0)
+        {
+            target = clcfp[j];
+            break;
+        }
+    }
+
+    if (target == NULL) {
+        fix = "its server has no location of that name: add one, "
+              "internal, with proxy_pass";
+
+    } else if (!target->internal) {
+        fix = "that location is not internal: add \"internal;\" to it";
+
+    } else if (target->handler == NULL) {
+        fix = "that location has no proxy_pass: add one";
+
+    } else {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "%s \"%V\" (for the directive in %s:%ui): %s",
+                  directive, pass, file, line, fix);
+
+    return NGX_ERROR;
 }
 
 

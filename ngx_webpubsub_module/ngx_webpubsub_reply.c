@@ -108,6 +108,58 @@ ngx_webpubsub_reply_token(const unsigned char *body, size_t len)
 }
 
 
+/*
+ * The token itself, for negotiate to hand on: it goes into a URL and a
+ * JSON string unescaped, so it must be what a JWT is made of.
+ */
+
+const char *
+ngx_webpubsub_reply_token_value(const unsigned char *body, size_t len,
+    unsigned char *dst, size_t size, size_t *n)
+{
+    size_t       i, tlen;
+    json_t      *root, *token;
+    const char  *t, *rv;
+
+    *n = 0;
+
+    root = ngx_webpubsub_reply_load(body, len);
+    token = json_is_object(root) ? json_object_get(root, "token") : NULL;
+
+    rv = ngx_webpubsub_reply_not_token;
+
+    if (!json_is_string(token)) {
+        goto done;
+    }
+
+    t = json_string_value(token);
+    tlen = json_string_length(token);
+
+    if (tlen == 0 || tlen > size) {
+        goto done;
+    }
+
+    for (i = 0; i < tlen; i++) {
+        if (!((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= 'a' && t[i] <= 'z')
+              || (t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '_'
+              || t[i] == '.'))
+        {
+            goto done;
+        }
+    }
+
+    memcpy(dst, t, tlen);
+    *n = tlen;
+    rv = NULL;
+
+done:
+
+    json_decref(root);
+
+    return rv;
+}
+
+
 const char *
 ngx_webpubsub_reply_page(const unsigned char *body, size_t len,
     ngx_webpubsub_page_t *page, unsigned char *dst, size_t size)

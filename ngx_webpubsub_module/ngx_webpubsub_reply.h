@@ -50,6 +50,14 @@ typedef struct {
 const char *ngx_webpubsub_reply_token(const unsigned char *body, size_t len);
 
 /*
+ * The same answer's token, copied to dst (size bytes), for an answer
+ * built around it: NULL, or why there is no such token (then *n is 0).
+ * Only the characters of a JWT pass.
+ */
+const char *ngx_webpubsub_reply_token_value(const unsigned char *body,
+    size_t len, unsigned char *dst, size_t size, size_t *n);
+
+/*
  * A page: NULL, with page filled in, or why it is no page (and page is
  * zeroed).  The items are re-encoded as compact JSON, the form the caller
  * joins pages in, which can be longer than the input (1e5 becomes

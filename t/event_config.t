@@ -28,7 +28,7 @@ my @directives = (
     [ 'event handler without a key',
       'webpubsub_hub chat; webpubsub_allowed_origins a.example;',
       'webpubsub_event_handler on;',
-      qr/"webpubsub_event_handler" is on with no webpubsub_access_key, webpubsub_access_key_file or webpubsub_connection_string configured/ ],
+      qr/"webpubsub_event_handler" is on with no webpubsub_access_key, webpubsub_access_key_file, webpubsub_connection_string or webpubsub_event_auth configured/ ],
     [ 'event handler without a hub',
       "webpubsub_connection_string \"$CS\";", 'webpubsub_event_handler on;',
       qr/"webpubsub_event_handler" is on with no webpubsub_hub configured/ ],

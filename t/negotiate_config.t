@@ -38,7 +38,7 @@ my @cases = (
       qr/"webpubsub_token" directive has no webpubsub_endpoint or webpubsub_connection_string configured in .*:\d+/ ],
     [ 'webpubsub_token without a key',
       'webpubsub_hub chat; webpubsub_endpoint http://h;', 'webpubsub_token;',
-      qr/"webpubsub_token" directive has an endpoint \(set in \S+:\d+\) but no webpubsub_access_key or webpubsub_access_key_file on the same level in .*:\d+/ ],
+      qr/"webpubsub_token" directive has an endpoint \(set in \S+:\d+\) but no webpubsub_access_key, webpubsub_access_key_file or webpubsub_credential on the same level in .*:\d+/ ],
     [ 'TTL over a year',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
       'webpubsub_token_ttl 366d; webpubsub_token;',

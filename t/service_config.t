@@ -102,7 +102,7 @@ my @cases = (
     [ 'an endpoint alone on a level inherits no key',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
       'webpubsub_endpoint http://other.example; webpubsub_token;',
-      qr/"webpubsub_token" directive has an endpoint \(set in \S+:\d+\) but no webpubsub_access_key or webpubsub_access_key_file on the same level/ ],
+      qr/"webpubsub_token" directive has an endpoint \(set in \S+:\d+\) but no webpubsub_access_key, webpubsub_access_key_file or webpubsub_credential on the same level/ ],
     [ 'a key alone on a level inherits no endpoint',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub chat;",
       'webpubsub_access_key other-key; webpubsub_token;',

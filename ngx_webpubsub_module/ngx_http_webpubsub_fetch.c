@@ -1,0 +1,1134 @@
+
+/*
+ * Copyright (C) ngx_webpubsub_module authors
+ *
+ * Slots of one shared memory zone that nginx fills itself: an Entra ID
+ * access token per credential, the signing keys of a tenant.  A request
+ * that finds its slot valid copies the data and goes on.  One that finds
+ * it due claims the fetch for every worker and makes it, as an in-memory
+ * subrequest to the internal location the operator named (so that TLS,
+ * timeouts and resolvers are the proxy module's, and no call blocks);
+ * meanwhile the others use the still-valid data or wait for the fetch,
+ * polling the slot.  A secret (a header, a form body) goes into the
+ * subrequest only once it is in that location, as a REST token does.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_webpubsub_module.h"
+#include "ngx_http_webpubsub_fetch.h"
+
+
+/* a claim on a fetch lapses after this long, should its worker die */
+#define NGX_HTTP_WEBPUBSUB_FETCH_CLAIM    30
+
+/* waiters look at the slot this often (ms) */
+#define NGX_HTTP_WEBPUBSUB_FETCH_POLL     20
+
+/* data this close to its expiry is not used: a call takes time too */
+#define NGX_HTTP_WEBPUBSUB_FETCH_MARGIN   10
+
+/* a forced fetch (an unknown key id) at most this often (s) */
+#define NGX_HTTP_WEBPUBSUB_FETCH_FORCED   60
+
+/* of the request line a proxy sent, this much is logged */
+#define NGX_HTTP_WEBPUBSUB_FETCH_LINE_LOG  256
+
+
+typedef struct {
+    uint32_t                   fingerprint;
+    ngx_pid_t                  fetcher;     /* 0: nobody fetches */
+    time_t                     deadline;    /* of the claim */
+    time_t                     fetched;
+    time_t                     expires;     /* 0: no data */
+    time_t                     refresh;
+    time_t                     failed;
+    ngx_uint_t                 fail_status;
+    size_t                     len;
+    u_char                     data[1];
+} ngx_http_webpubsub_slot_t;
+
+
+typedef struct {
+    ngx_shmtx_sh_t             lock;
+    ngx_uint_t                 nslots;
+} ngx_http_webpubsub_zone_t;
+
+
+typedef struct {
+    ngx_array_t                fetches;     /* of ..._fetch_t * */
+    ngx_shm_zone_t            *zone;
+    ngx_shmtx_t                mutex;
+    ngx_http_webpubsub_zone_t *sh;
+    ngx_uint_t                *offsets;     /* of each slot in the zone */
+} ngx_http_webpubsub_fetch_conf_t;
+
+
+static ngx_http_webpubsub_fetch_conf_t *ngx_http_webpubsub_fetch_conf(
+    ngx_conf_t *cf);
+static ngx_int_t ngx_http_webpubsub_fetch_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_http_webpubsub_slot_t *ngx_http_webpubsub_fetch_slot(
+    ngx_http_webpubsub_fetch_conf_t *fcf, ngx_uint_t index);
+static ngx_int_t ngx_http_webpubsub_fetch_start(ngx_http_request_t *r,
+    ngx_http_webpubsub_fetch_ctx_t *fctx);
+static void ngx_http_webpubsub_fetch_wait(ngx_http_request_t *r,
+    ngx_http_webpubsub_fetch_ctx_t *fctx);
+static void ngx_http_webpubsub_fetch_tick(ngx_event_t *ev);
+static void ngx_http_webpubsub_fetch_cleanup(void *data);
+static ngx_int_t ngx_http_webpubsub_fetch_sr_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_webpubsub_fetch_resume(ngx_http_request_t *r);
+static void ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
+    ngx_http_webpubsub_fetch_ctx_t *fctx);
+static void ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
+    ngx_http_webpubsub_fetch_ctx_t *fctx, ngx_uint_t status,
+    const char *reason);
+static ngx_int_t ngx_http_webpubsub_fetch_check_route(ngx_http_request_t *sr,
+    ngx_http_webpubsub_fetch_ctx_t *fctx);
+static ngx_int_t ngx_http_webpubsub_fetch_check_proxy(ngx_http_request_t *r,
+    ngx_http_request_t *sr, ngx_http_webpubsub_fetch_ctx_t *fctx);
+static ngx_int_t ngx_http_webpubsub_fetch_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
+
+static ngx_http_webpubsub_fetch_conf_t  *ngx_http_webpubsub_fetch_current;
+
+static ngx_str_t  ngx_http_webpubsub_fetch_zone_name =
+    ngx_string("webpubsub_fetched");
+
+
+/*
+ * A slot for what identity describes (a credential and its scope, a
+ * tenant's keys): the same description keeps its data across a reload.
+ */
+
+ngx_http_webpubsub_fetch_t *
+ngx_http_webpubsub_fetch_add(ngx_conf_t *cf, size_t size, ngx_str_t *identity)
+{
+    ngx_http_webpubsub_fetch_t       *f, **fp;
+    ngx_http_webpubsub_fetch_conf_t  *fcf;
+
+    fcf = ngx_http_webpubsub_fetch_conf(cf);
+    if (fcf == NULL) {
+        return NULL;
+    }
+
+    f = ngx_pcalloc(cf->pool, sizeof(ngx_http_webpubsub_fetch_t));
+    if (f == NULL) {
+        return NULL;
+    }
+
+    fp = ngx_array_push(&fcf->fetches);
+    if (fp == NULL) {
+        return NULL;
+    }
+
+    *fp = f;
+
+    f->index = fcf->fetches.nelts - 1;
+    f->size = size;
+    f->fingerprint = ngx_crc32_long(identity->data, identity->len)
+                     ^ (uint32_t) size;
+    f->file = cf->conf_file->file.name.data;
+    f->line = cf->conf_file->line;
+
+    return f;
+}
+
+
+/* the registry of this configuration, made on first use */
+
+static ngx_http_webpubsub_fetch_conf_t *
+ngx_http_webpubsub_fetch_conf(ngx_conf_t *cf)
+{
+    ngx_http_webpubsub_fetch_conf_t  *fcf;
+
+    fcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webpubsub_module);
+
+    if (fcf->fetches.elts == NULL
+        && ngx_array_init(&fcf->fetches, cf->pool, 4,
+                          sizeof(ngx_http_webpubsub_fetch_t *))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return fcf;
+}
+
+
+void *
+ngx_http_webpubsub_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_webpubsub_fetch_conf_t));
+}
+
+
+/* postconfiguration: the zone, sized for the slots configured */
+
+ngx_int_t
+ngx_http_webpubsub_fetch_init(ngx_conf_t *cf)
+{
+    size_t                            size;
+    ngx_uint_t                        i;
+    ngx_http_webpubsub_fetch_t      **f;
+    ngx_http_webpubsub_fetch_conf_t  *fcf;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_webpubsub_fetch_body_filter;
+
+    fcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webpubsub_module);
+
+    if (fcf->fetches.nelts == 0) {
+        return NGX_OK;
+    }
+
+    fcf->offsets = ngx_palloc(cf->pool,
+                              fcf->fetches.nelts * sizeof(ngx_uint_t));
+    if (fcf->offsets == NULL) {
+        return NGX_ERROR;
+    }
+
+    f = fcf->fetches.elts;
+    size = ngx_align(sizeof(ngx_http_webpubsub_zone_t), 64);
+
+    for (i = 0; i < fcf->fetches.nelts; i++) {
+        fcf->offsets[i] = size;
+        size += ngx_align(offsetof(ngx_http_webpubsub_slot_t, data)
+                          + f[i]->size, 64);
+    }
+
+    size = ngx_align(size, ngx_pagesize) + ngx_pagesize;
+
+    fcf->zone = ngx_shared_memory_add(cf, &ngx_http_webpubsub_fetch_zone_name,
+                                      size, &ngx_http_webpubsub_module);
+    if (fcf->zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    fcf->zone->init = ngx_http_webpubsub_fetch_init_zone;
+    fcf->zone->data = fcf;
+
+    return NGX_OK;
+}
+
+
+/*
+ * In the master, before the workers start.  A zone of the same size
+ * comes from the configuration before a reload: a slot that describes
+ * the same thing keeps its data, the others start empty.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_fetch_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_webpubsub_fetch_conf_t  *fcf = shm_zone->data;
+
+    ngx_uint_t                   i, reused;
+    ngx_http_webpubsub_slot_t   *slot;
+    ngx_http_webpubsub_fetch_t **f;
+
+    fcf->sh = (ngx_http_webpubsub_zone_t *) shm_zone->shm.addr;
+    reused = (data != NULL || shm_zone->shm.exists);
+
+    if (!reused || fcf->sh->nslots != fcf->fetches.nelts) {
+        ngx_memzero(fcf->sh, sizeof(ngx_http_webpubsub_zone_t));
+        fcf->sh->nslots = fcf->fetches.nelts;
+        reused = 0;
+    }
+
+    if (ngx_shmtx_create(&fcf->mutex, &fcf->sh->lock, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    f = fcf->fetches.elts;
+
+    for (i = 0; i < fcf->fetches.nelts; i++) {
+        slot = ngx_http_webpubsub_fetch_slot(fcf, i);
+
+        if (!reused || slot->fingerprint != f[i]->fingerprint) {
+            ngx_memzero(slot, offsetof(ngx_http_webpubsub_slot_t, data));
+            slot->fingerprint = f[i]->fingerprint;
+        }
+
+        /* a fetch of the old workers answers them, not the new ones */
+        slot->fetcher = 0;
+    }
+
+    ngx_http_webpubsub_fetch_current = fcf;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_webpubsub_slot_t *
+ngx_http_webpubsub_fetch_slot(ngx_http_webpubsub_fetch_conf_t *fcf,
+    ngx_uint_t index)
+{
+    return (ngx_http_webpubsub_slot_t *)
+               ((u_char *) fcf->sh + fcf->offsets[index]);
+}
+
+
+/*
+ * The slot's data for r, copied to r's pool: NGX_OK; NGX_AGAIN, when r
+ * waits for a fetch and done(r) is called once it may ask again; an
+ * error status (502, 504) once a fetch it waited for failed, with the
+ * reason in the fetch context; or NGX_ERROR.  force asks for new data
+ * (a key id not in the keys), at most once a minute.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
+    ngx_str_t *pass, ngx_uint_t force, ngx_str_t *out,
+    ngx_http_webpubsub_fetch_done_pt done)
+{
+    time_t                            now;
+    ngx_int_t                         rc;
+    ngx_uint_t                        usable, due, busy;
+    ngx_http_webpubsub_ctx_t         *ctx;
+    ngx_http_webpubsub_slot_t        *slot;
+    ngx_http_webpubsub_fetch_ctx_t   *fctx;
+    ngx_http_webpubsub_fetch_conf_t  *fcf;
+
+    fcf = ngx_http_get_module_main_conf(r, ngx_http_webpubsub_module);
+
+    ctx = ngx_http_webpubsub_get_ctx(r);
+    if (ctx == NULL || fcf->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    fctx = ctx->fetch;
+
+    if (fctx == NULL || fctx->fetch != f) {
+        fctx = ngx_pcalloc(r->pool, sizeof(ngx_http_webpubsub_fetch_ctx_t));
+        if (fctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->fetch = fctx;
+        fctx->fetch = f;
+        fctx->waited = ngx_time();
+    }
+
+    fctx->pass = *pass;
+    fctx->done = done;
+
+    slot = ngx_http_webpubsub_fetch_slot(fcf, f->index);
+    now = ngx_time();
+
+    ngx_shmtx_lock(&fcf->mutex);
+
+    usable = (slot->expires - NGX_HTTP_WEBPUBSUB_FETCH_MARGIN > now);
+    busy = (slot->fetcher != 0 && slot->deadline > now);
+    due = (!usable || now >= slot->refresh
+           || (force && now - slot->fetched
+                        >= NGX_HTTP_WEBPUBSUB_FETCH_FORCED));
+
+    if (usable && (!due || busy || fctx->status || fctx->claimed)) {
+        out->len = slot->len;
+        out->data = ngx_pnalloc(r->pool, slot->len);
+
+        if (out->data != NULL) {
+            ngx_memcpy(out->data, slot->data, slot->len);
+        }
+
+        ngx_shmtx_unlock(&fcf->mutex);
+
+        return out->data ? NGX_OK : NGX_ERROR;
+    }
+
+    if (fctx->status) {
+        /* this request's own fetch failed, and nothing valid is left */
+        ngx_shmtx_unlock(&fcf->mutex);
+        return fctx->status;
+    }
+
+    if (busy) {
+        if (slot->failed >= fctx->waited && !usable) {
+            fctx->status = slot->fail_status;
+            ngx_str_set(&fctx->reason, "fetching failed (see error log)");
+        }
+
+        ngx_shmtx_unlock(&fcf->mutex);
+
+        if (fctx->status) {
+            return fctx->status;
+        }
+
+        ngx_http_webpubsub_fetch_wait(r, fctx);
+        return NGX_AGAIN;
+    }
+
+    if (!usable && slot->failed >= fctx->waited && slot->failed) {
+        /* the fetch this request waited for failed in another worker */
+        fctx->status = slot->fail_status;
+        ngx_shmtx_unlock(&fcf->mutex);
+
+        ngx_str_set(&fctx->reason, "fetching failed (see error log)");
+        return fctx->status;
+    }
+
+    slot->fetcher = ngx_pid;
+    slot->deadline = now + NGX_HTTP_WEBPUBSUB_FETCH_CLAIM;
+
+    ngx_shmtx_unlock(&fcf->mutex);
+
+    fctx->claimed = 1;
+
+    rc = ngx_http_webpubsub_fetch_start(r, fctx);
+
+    if (rc != NGX_OK) {
+        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         "the fetch could not be made");
+        return NGX_ERROR;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/* the subrequest: the secret parts wait for the location check */
+
+static ngx_int_t
+ngx_http_webpubsub_fetch_start(ngx_http_request_t *r,
+    ngx_http_webpubsub_fetch_ctx_t *fctx)
+{
+    u_char                       *p;
+    ngx_str_t                     args;
+    ngx_list_t                   *headers;
+    ngx_table_elt_t              *h;
+    ngx_http_request_t           *sr;
+    ngx_http_variable_value_t    *variables;
+    ngx_http_core_main_conf_t    *cmcf;
+    ngx_http_post_subrequest_t   *ps;
+    ngx_http_webpubsub_fetch_t   *f;
+
+    f = fctx->fetch;
+
+    ngx_memzero(&fctx->req, sizeof(ngx_http_webpubsub_fetch_req_t));
+
+    if (f->build(r, f, &fctx->req) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    variables = ngx_pcalloc(r->pool, cmcf->variables.nelts
+                                     * sizeof(ngx_http_variable_value_t));
+    if (variables == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps->handler = ngx_http_webpubsub_fetch_sr_done;
+    ps->data = fctx;
+
+    p = ngx_strlchr(fctx->req.uri.data, fctx->req.uri.data + fctx->req.uri.len,
+                    '?');
+
+    if (p != NULL) {
+        args.data = p + 1;
+        args.len = fctx->req.uri.data + fctx->req.uri.len - p - 1;
+
+    } else {
+        ngx_str_null(&args);
+    }
+
+    if (ngx_http_subrequest(r, &fctx->pass, &args, &sr, ps,
+                            NGX_HTTP_SUBREQUEST_IN_MEMORY
+                            |NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    fctx->sr = sr;
+    fctx->done_sr = 0;
+    fctx->routed = 0;
+    fctx->misrouted = 0;
+    fctx->answered = 0;
+    fctx->complete = 0;
+    fctx->too_big = 0;
+    fctx->out = NULL;
+
+    sr->method = fctx->req.method;
+    sr->method_name = fctx->req.method_name;
+    sr->unparsed_uri = fctx->req.uri;
+    sr->valid_unparsed_uri = 1;
+
+    /* headers of its own: none of the caller's may reach the endpoint */
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    sr->headers_in.content_length_n = fctx->req.body.len
+                                      ? (off_t) fctx->req.body.len : -1;
+    sr->headers_in.keep_alive_n = -1;
+
+    headers = &sr->headers_in.headers;
+
+    if (ngx_list_init(headers, r->pool, 4, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (fctx->req.header.len) {
+        h = ngx_list_push(headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_webpubsub_set_header(r->pool, h, &fctx->req.header,
+                                          &fctx->req.header_value)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (fctx->req.body.len) {
+        static ngx_str_t  type = ngx_string("Content-Type");
+        static ngx_str_t  form =
+            ngx_string("application/x-www-form-urlencoded;charset=utf-8");
+
+        h = ngx_list_push(headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_webpubsub_set_header(r->pool, h, &type, &form)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    sr->request_body = NULL;
+    sr->discard_body = 0;
+    sr->variables = variables;
+
+    r->write_event_handler = ngx_http_webpubsub_fetch_resume;
+
+    return NGX_OK;
+}
+
+
+/* a fetch is under way in another request: look again soon */
+
+static void
+ngx_http_webpubsub_fetch_wait(ngx_http_request_t *r,
+    ngx_http_webpubsub_fetch_ctx_t *fctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (fctx->wait == NULL) {
+        fctx->wait = ngx_pcalloc(r->pool, sizeof(ngx_event_t));
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+
+        if (fctx->wait == NULL || cln == NULL) {
+            /* no memory to wait with: fail as a fetch that failed */
+            fctx->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            ngx_post_event(r->connection->write, &ngx_posted_events);
+            return;
+        }
+
+        fctx->wait->handler = ngx_http_webpubsub_fetch_tick;
+        fctx->wait->data = r;
+        fctx->wait->log = r->connection->log;
+
+        cln->handler = ngx_http_webpubsub_fetch_cleanup;
+        cln->data = fctx->wait;
+    }
+
+    ngx_add_timer(fctx->wait, NGX_HTTP_WEBPUBSUB_FETCH_POLL);
+}
+
+
+static void
+ngx_http_webpubsub_fetch_tick(ngx_event_t *ev)
+{
+    ngx_connection_t                *c;
+    ngx_http_request_t              *r;
+    ngx_http_webpubsub_ctx_t        *ctx;
+    ngx_http_webpubsub_fetch_ctx_t  *fctx;
+
+    r = ev->data;
+    c = r->connection;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+
+    if (ctx == NULL || ctx->fetch == NULL) {
+        return;
+    }
+
+    fctx = ctx->fetch;
+
+    if (ngx_time() - fctx->waited > NGX_HTTP_WEBPUBSUB_FETCH_CLAIM + 5) {
+        fctx->status = NGX_HTTP_GATEWAY_TIME_OUT;
+        ngx_str_set(&fctx->reason, "did not answer in time");
+    }
+
+    fctx->done(r);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_webpubsub_fetch_cleanup(void *data)
+{
+    ngx_event_t  *ev = data;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_fetch_sr_done(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_webpubsub_fetch_ctx_t  *fctx = data;
+
+    if (fctx->done_sr || fctx->sr != sr || rc == NGX_AGAIN) {
+        return (rc == NGX_ERROR && !sr->connection->error) ? NGX_OK : rc;
+    }
+
+    fctx->done_sr = 1;
+    fctx->rc = rc;
+    fctx->answered = sr->header_sent;
+    fctx->answer = sr->headers_out.status;
+
+    /* the caller is still there: it gets a 502, not a dropped line */
+    return (rc == NGX_ERROR && !sr->connection->error) ? NGX_OK : rc;
+}
+
+
+static void
+ngx_http_webpubsub_fetch_resume(ngx_http_request_t *r)
+{
+    ngx_http_webpubsub_ctx_t        *ctx;
+    ngx_http_webpubsub_fetch_ctx_t  *fctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+    fctx = (ctx != NULL) ? ctx->fetch : NULL;
+
+    if (fctx == NULL || fctx->sr == NULL || !fctx->done_sr) {
+        return;
+    }
+
+    ngx_http_webpubsub_fetch_result(r, fctx);
+
+    fctx->done(r);
+}
+
+
+/* the answer, checked and parsed into the slot, or the failure logged */
+
+static void
+ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
+    ngx_http_webpubsub_fetch_ctx_t *fctx)
+{
+    u_char                           *body, *buf;
+    size_t                            len, n;
+    time_t                            now, expires, refresh;
+    const char                       *err;
+    ngx_http_request_t               *sr;
+    ngx_http_webpubsub_fetch_t       *f;
+    ngx_http_webpubsub_slot_t        *slot;
+    ngx_http_webpubsub_fetch_conf_t  *fcf;
+
+    sr = fctx->sr;
+    fctx->sr = NULL;
+    f = fctx->fetch;
+
+    if (fctx->misrouted || !fctx->routed
+        || ngx_http_webpubsub_fetch_check_proxy(r, sr, fctx) != NGX_OK)
+    {
+        ngx_http_webpubsub_fetch_release(r, fctx,
+                                         NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         NULL);
+        return;
+    }
+
+    if (!fctx->answered) {
+        if (fctx->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
+            ngx_http_webpubsub_fetch_release(r, fctx,
+                                             NGX_HTTP_GATEWAY_TIME_OUT,
+                                             "did not answer in time");
+            return;
+        }
+
+        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         "gave no valid response");
+        return;
+    }
+
+    if (fctx->too_big) {
+        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         "answered more than "
+                                         "subrequest_output_buffer_size");
+        return;
+    }
+
+    body = fctx->out ? fctx->out->pos : NULL;
+    len = fctx->out ? (size_t) (fctx->out->last - fctx->out->pos) : 0;
+
+    if (fctx->rc == NGX_ERROR || (sr->upstream && !fctx->complete)
+        || (sr->headers_out.content_length_n >= 0
+            && (off_t) len != sr->headers_out.content_length_n))
+    {
+        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         "answered a response cut short");
+        return;
+    }
+
+    if (fctx->answer != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: the %s of %s in %s:%ui answered %ui "
+                      "to %V %V", f->from, f->directive, f->file, f->line,
+                      fctx->answer, &fctx->req.method_name, &sr->uri);
+
+        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY, "");
+        return;
+    }
+
+    buf = ngx_pnalloc(r->pool, f->size);
+    if (buf == NULL) {
+        ngx_http_webpubsub_fetch_release(r, fctx,
+                                         NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         "ran out of memory");
+        return;
+    }
+
+    now = ngx_time();
+
+    err = f->parse(f, body, len, now, buf, f->size, &n, &expires, &refresh);
+
+    if (err != NULL) {
+        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY, err);
+        return;
+    }
+
+    fcf = ngx_http_get_module_main_conf(r, ngx_http_webpubsub_module);
+    slot = ngx_http_webpubsub_fetch_slot(fcf, f->index);
+
+    ngx_shmtx_lock(&fcf->mutex);
+
+    ngx_memcpy(slot->data, buf, n);
+    slot->len = n;
+    slot->fetched = now;
+    slot->expires = expires;
+    slot->refresh = refresh;
+    slot->failed = 0;
+
+    if (slot->fetcher == ngx_pid) {
+        slot->fetcher = 0;
+    }
+
+    ngx_shmtx_unlock(&fcf->mutex);
+
+    ngx_explicit_memzero(buf, n);
+    fctx->claimed = 0;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "webpubsub: fetched the %s of %s in %s:%ui, valid for "
+                  "%T s", f->what, f->directive, f->file, f->line,
+                  expires - now);
+}
+
+
+/* a failed fetch: the claim goes, waiters see the failure */
+
+static void
+ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
+    ngx_http_webpubsub_fetch_ctx_t *fctx, ngx_uint_t status,
+    const char *reason)
+{
+    ngx_http_webpubsub_fetch_t       *f;
+    ngx_http_webpubsub_slot_t        *slot;
+    ngx_http_webpubsub_fetch_conf_t  *fcf;
+
+    f = fctx->fetch;
+
+    if (reason != NULL && reason[0] != '\0') {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: the %s of %s in %s:%ui %s, through "
+                      "location \"%V\"", f->from, f->directive, f->file,
+                      f->line, reason, &fctx->pass);
+    }
+
+    fcf = ngx_http_get_module_main_conf(r, ngx_http_webpubsub_module);
+    slot = ngx_http_webpubsub_fetch_slot(fcf, f->index);
+
+    ngx_shmtx_lock(&fcf->mutex);
+
+    if (slot->fetcher == ngx_pid) {
+        slot->fetcher = 0;
+    }
+
+    slot->failed = ngx_time();
+    slot->fail_status = status;
+
+    ngx_shmtx_unlock(&fcf->mutex);
+
+    fctx->claimed = 0;
+    fctx->status = status;
+
+    if (status == NGX_HTTP_GATEWAY_TIME_OUT) {
+        ngx_str_set(&fctx->reason, "timed out");
+
+    } else if (status == NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        ngx_str_set(&fctx->reason, "misconfigured (see error log)");
+
+    } else {
+        ngx_str_set(&fctx->reason, "failed (see error log)");
+    }
+}
+
+
+/*
+ * The precontent phase of a fetch subrequest: as for a REST call, the
+ * location must be the named internal one, and only then do the secret
+ * header and the body go in.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_fetch_route(ngx_http_request_t *sr)
+{
+    ngx_table_elt_t                 *h;
+    ngx_http_request_body_t         *rb;
+    ngx_http_webpubsub_fetch_ctx_t  *fctx;
+
+    if (sr->post_subrequest == NULL
+        || sr->post_subrequest->handler != ngx_http_webpubsub_fetch_sr_done)
+    {
+        return NGX_DECLINED;
+    }
+
+    fctx = sr->post_subrequest->data;
+
+    if (fctx->sr != sr || fctx->done_sr) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_webpubsub_fetch_check_route(sr, fctx) != NGX_OK) {
+        fctx->routed = 0;
+        fctx->misrouted = 1;
+        return NGX_ERROR;
+    }
+
+    if (fctx->routed) {
+        return NGX_DECLINED;
+    }
+
+    fctx->routed = 1;
+    fctx->routed_conf = sr->loc_conf;
+
+    if (fctx->req.secret.len) {
+        h = ngx_list_push(&sr->headers_in.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_webpubsub_set_header(sr->pool, h, &fctx->req.secret,
+                                          &fctx->req.secret_value)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (fctx->req.body.len) {
+        rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+        if (rb == NULL) {
+            return NGX_ERROR;
+        }
+
+        rb->bufs = ngx_alloc_chain_link(sr->pool);
+        if (rb->bufs == NULL) {
+            return NGX_ERROR;
+        }
+
+        rb->bufs->buf = ngx_calloc_buf(sr->pool);
+        if (rb->bufs->buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        rb->bufs->next = NULL;
+        rb->bufs->buf->pos = fctx->req.body.data;
+        rb->bufs->buf->last = fctx->req.body.data + fctx->req.body.len;
+        rb->bufs->buf->memory = 1;
+        rb->bufs->buf->last_buf = 1;
+
+        sr->request_body = rb;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_webpubsub_fetch_check_route(ngx_http_request_t *sr,
+    ngx_http_webpubsub_fetch_ctx_t *fctx)
+{
+    const char                 *fix;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_webpubsub_fetch_t *f;
+
+    clcf = ngx_http_get_module_loc_conf(sr, ngx_http_core_module);
+    f = fctx->fetch;
+
+    if (fctx->routed) {
+        if (sr->loc_conf == fctx->routed_conf) {
+            return NGX_OK;
+        }
+
+        fix = "it sent the fetch on to another location: remove the "
+              "error_page or redirect that does it";
+        goto refused;
+    }
+
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        fix = "a regex location matched it: make the location \"^~\"";
+        goto refused;
+    }
+#endif
+
+    if (clcf->name.len != fctx->pass.len
+        || ngx_strncmp(clcf->name.data, fctx->pass.data, fctx->pass.len)
+           != 0)
+    {
+        fix = "another location matched it: add the location to this "
+              "server";
+        goto refused;
+    }
+
+    if (!clcf->internal) {
+        fix = "it is not internal: add \"internal;\" to it";
+        goto refused;
+    }
+
+    if (sr->content_handler == NULL) {
+        fix = "it has no proxy_pass: add one, to the endpoint's origin";
+        goto refused;
+    }
+
+    return NGX_OK;
+
+refused:
+
+    ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                  "webpubsub: the %s of %s in %s:%ui is fetched through "
+                  "location \"%V\", but %s; nothing was sent",
+                  f->what, f->directive, f->file, f->line, &fctx->pass, fix);
+
+    return NGX_DECLINED;
+}
+
+
+/* the proxy there sent the method and path asked for */
+
+static ngx_int_t
+ngx_http_webpubsub_fetch_check_proxy(ngx_http_request_t *r,
+    ngx_http_request_t *sr, ngx_http_webpubsub_fetch_ctx_t *fctx)
+{
+    u_char               *p, *last;
+    size_t                len;
+    ngx_buf_t            *b;
+    ngx_module_t         *proxy;
+    ngx_http_upstream_t  *u;
+
+    u = sr->upstream;
+    proxy = ngx_http_webpubsub_find_proxy(0);
+
+    if (u == NULL || proxy == NULL
+        || (u->output.tag != (ngx_buf_tag_t) proxy
+            && (ngx_http_webpubsub_find_proxy(1) == NULL
+                || u->output.tag
+                   != (ngx_buf_tag_t) ngx_http_webpubsub_find_proxy(1))))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: location \"%V\" (for the %s of %s in "
+                      "%s:%ui) answered without proxy_pass: make proxy_pass "
+                      "its only content handler", &fctx->pass,
+                      fctx->fetch->what, fctx->fetch->directive,
+                      fctx->fetch->file, fctx->fetch->line);
+        return NGX_DECLINED;
+    }
+
+    if (u->output.tag != (ngx_buf_tag_t) proxy
+        || u->request_bufs == NULL || u->request_bufs->buf == NULL
+        || !ngx_buf_in_memory(u->request_bufs->buf))
+    {
+        return NGX_OK;
+    }
+
+    b = u->request_bufs->buf;
+
+    len = fctx->req.method_name.len + 1 + fctx->req.uri.len
+          + sizeof(" HTTP/1.") - 1;
+
+    if ((size_t) (b->last - b->start) >= len) {
+        p = b->start;
+
+        if (ngx_strncmp(p, fctx->req.method_name.data,
+                        fctx->req.method_name.len) == 0
+            && p[fctx->req.method_name.len] == ' '
+            && ngx_strncmp(p + fctx->req.method_name.len + 1,
+                           fctx->req.uri.data, fctx->req.uri.len) == 0
+            && ngx_strncmp(p + len - (sizeof(" HTTP/1.") - 1), " HTTP/1.",
+                           sizeof(" HTTP/1.") - 1) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    last = ngx_strlchr(b->start, b->last, CR);
+    if (last == NULL) {
+        last = b->last;
+    }
+
+    len = ngx_min((size_t) (last - b->start),
+                  NGX_HTTP_WEBPUBSUB_FETCH_LINE_LOG);
+
+    /* the path, not the query: a query may carry an identity's id only */
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "webpubsub: location \"%V\" (for the %s of %s in %s:%ui) "
+                  "sent \"%*s\" instead of \"%V %V\": remove the URI part "
+                  "of its proxy_pass, and any rewrite there", &fctx->pass,
+                  fctx->fetch->what, fctx->fetch->directive,
+                  fctx->fetch->file, fctx->fetch->line, len, b->start,
+                  &fctx->req.method_name, &fctx->req.uri);
+
+    return NGX_DECLINED;
+}
+
+
+/* the answer of a fetch, kept in memory, bounded as a REST answer is */
+
+static ngx_int_t
+ngx_http_webpubsub_fetch_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    off_t                            size;
+    ssize_t                          n;
+    ngx_buf_t                       *b, *out;
+    ngx_chain_t                     *cl;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_webpubsub_fetch_ctx_t  *fctx;
+
+    if (r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_webpubsub_fetch_sr_done)
+    {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    fctx = r->post_subrequest->data;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+        size = ngx_buf_size(b);
+
+        if ((b->last_in_chain || b->last_buf) && !fctx->done_sr
+            && fctx->sr == r)
+        {
+            fctx->complete = 1;
+        }
+
+        if (size == 0 || fctx->done_sr || fctx->sr != r || fctx->too_big) {
+            goto consumed;
+        }
+
+        if (fctx->out == NULL) {
+            clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+            if (r->headers_out.content_length_n
+                > (off_t) clcf->subrequest_output_buffer_size)
+            {
+                fctx->too_big = 1;
+                goto consumed;
+            }
+
+            fctx->out = ngx_create_temp_buf(r->pool,
+                                    r->headers_out.content_length_n > 0
+                                    ? (size_t) r->headers_out.content_length_n
+                                    : clcf->subrequest_output_buffer_size);
+            if (fctx->out == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        out = fctx->out;
+
+        if (size > out->end - out->last) {
+            fctx->too_big = 1;
+            goto consumed;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            out->last = ngx_cpymem(out->last, b->pos, size);
+
+        } else {
+            n = ngx_read_file(b->file, out->last, size, b->file_pos);
+
+            if (n != size) {
+                return NGX_ERROR;
+            }
+
+            out->last += n;
+        }
+
+    consumed:
+
+        b->pos = b->last;
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The caller of a failed fetch: its status and a JSON reason, as "the
+ * identity endpoint failed", never the endpoint's own words.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_fetch_fail(ngx_http_request_t *r)
+{
+    u_char                          *p;
+    ngx_str_t                        reason;
+    ngx_http_webpubsub_ctx_t        *ctx;
+    ngx_http_webpubsub_fetch_ctx_t  *fctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+    fctx = ctx->fetch;
+
+    reason.len = ngx_strlen(fctx->fetch->from) + 1 + fctx->reason.len;
+
+    p = ngx_pnalloc(r->pool, reason.len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    reason.data = p;
+    ngx_sprintf(p, "%s %V", fctx->fetch->from, &fctx->reason);
+
+    return ngx_http_webpubsub_send_error(r, fctx->status, &reason);
+}
