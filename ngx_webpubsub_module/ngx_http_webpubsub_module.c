@@ -1140,7 +1140,13 @@ ngx_http_webpubsub_connection_string(ngx_conf_t *cf, ngx_command_t *cmd,
                  "\";\", so quote the whole connection string";
     }
 
-    if (err != NULL) {
+    /*
+     * Without an AccessKey, "Endpoint=...;Version=1.0" is the key-less
+     * form that the Functions extension and the ASP.NET Core SDK accept:
+     * the endpoint alone, for a webpubsub_credential on the same level.
+     */
+
+    if (err != NULL && ngx_strcmp(err, "has no AccessKey") != 0) {
         return (char *) err;
     }
 
@@ -1148,7 +1154,7 @@ ngx_http_webpubsub_connection_string(ngx_conf_t *cf, ngx_command_t *cmd,
     url.len = cs.endpoint.len;
 
     rv = ngx_http_webpubsub_set_service(cf, wlcf, &url, &cs.port);
-    if (rv != NGX_CONF_OK) {
+    if (rv != NGX_CONF_OK || err != NULL) {
         return rv;
     }
 
