@@ -55,7 +55,8 @@ my @cases = (
       'webpubsub_connection_string "Endpoint=;AccessKey=abc";', '',
       qr/"webpubsub_connection_string" directive has no Endpoint/ ],
     [ 'connection string without AccessKey (key-less) and no credential',
-      'webpubsub_connection_string "Endpoint=http://h;Version=1.0;";', '',
+      'webpubsub_connection_string "Endpoint=http://h;Version=1.0;"; webpubsub_hub h;',
+      'webpubsub_token;',
       qr/has an endpoint \(set in \S+:\d+\) but no webpubsub_access_key, webpubsub_access_key_file or webpubsub_credential on the same level/ ],
     [ 'connection string with two AccessKeys',
       'webpubsub_connection_string "Endpoint=http://h;AccessKey=a;accesskey=b";',
@@ -193,6 +194,13 @@ my @cases = (
       'webpubsub_endpoint https://x.webpubsub.azure.com; webpubsub_hub $arg_h;'
       . ' webpubsub_access_key a; webpubsub_access_key_file %%TESTDIR%%/good.key;',
       'webpubsub_token;', undef ],
+    [ 'a key-less connection string with a credential',
+      'webpubsub_connection_string "Endpoint=https://x.webpubsub.azure.com;Version=1.0;";'
+      . ' webpubsub_credential managed_identity; webpubsub_credential_pass /_id;'
+      . ' webpubsub_hub h;',
+      'webpubsub_rest send_to_all; webpubsub_rest_pass /_wps; } location = /_wps {'
+      . ' internal; proxy_pass https://127.0.0.1:9; } location = /_id {'
+      . ' internal; proxy_pass http://169.254.169.254;', undef ],
     [ 'a hub with variables is checked per request, not here',
       "webpubsub_connection_string \"$CS\"; webpubsub_hub \$arg_hub;",
       'webpubsub_token;', undef ],
