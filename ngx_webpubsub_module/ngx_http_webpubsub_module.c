@@ -144,6 +144,13 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
       offsetof(ngx_http_webpubsub_loc_conf_t, protocol),
       &ngx_http_webpubsub_protocols },
 
+    { ngx_string("webpubsub_token_variables"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webpubsub_loc_conf_t, token_variables),
+      NULL },
+
     { ngx_string("webpubsub_event_handler"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_http_webpubsub_event_handler_flag,
@@ -693,6 +700,15 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
+    /* before the rewrite module's: "return" may use the variables */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_webpubsub_token_prefetch;
+
     for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
         h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
         if (h == NULL) {
@@ -741,6 +757,7 @@ ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf)
     conf->refuse_stray = NGX_CONF_UNSET;
     conf->allowed_origins = NGX_CONF_UNSET_PTR;
     conf->event_auth = NGX_CONF_UNSET_PTR;
+    conf->token_variables = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -773,6 +790,7 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_str_value(conf->credential_pass, prev->credential_pass,
                              "");
+    ngx_conf_merge_value(conf->token_variables, prev->token_variables, 0);
     ngx_conf_merge_ptr_value(conf->hub, prev->hub, NULL);
     ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
     ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);

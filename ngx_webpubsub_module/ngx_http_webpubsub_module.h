@@ -63,6 +63,7 @@ typedef struct {
     ngx_uint_t                 protocol;
 
     ngx_flag_t                 token;
+    ngx_flag_t                 token_variables; /* fetched beforehand */
     u_char                    *token_file;
     ngx_uint_t                 token_line;
 
@@ -99,6 +100,7 @@ typedef struct {
     ngx_str_t                  url;
     ngx_webpubsub_rest_args_t *args;       /* for :generateToken */
     unsigned                   pending:1;  /* the service makes it */
+    unsigned                   fetching:1; /* for the variables */
 } ngx_http_webpubsub_token_t;
 
 
@@ -164,6 +166,7 @@ ngx_int_t ngx_http_webpubsub_eval_hub(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub, ngx_str_t *reason);
 
 ngx_int_t ngx_http_webpubsub_token_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_webpubsub_token_prefetch(ngx_http_request_t *r);
 char *ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,

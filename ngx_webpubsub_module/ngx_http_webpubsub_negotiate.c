@@ -28,6 +28,8 @@ static ngx_int_t ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t);
 static ngx_int_t ngx_http_webpubsub_token_remote(ngx_http_request_t *r,
     ngx_str_t *body);
+static ngx_int_t ngx_http_webpubsub_token_fetched(ngx_http_request_t *r,
+    ngx_str_t *body);
 static ngx_int_t ngx_http_webpubsub_token_urls(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t);
 static ngx_int_t ngx_http_webpubsub_token_args(ngx_http_request_t *r,
@@ -222,6 +224,74 @@ ngx_http_webpubsub_json_member(u_char *p, const char *name, ngx_str_t *value,
 }
 
 
+/*
+ * The rewrite phase of a location with webpubsub_token_variables on and
+ * no access key: the token is got from the service before anything (a
+ * "return", proxy_set_header, the log) reads $webpubsub_token or
+ * $webpubsub_client_url, which cannot wait for it.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_token_prefetch(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_webpubsub_token_t     *t;
+    ngx_http_webpubsub_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
+
+    if (!wlcf->token_variables || wlcf->keys != NULL
+        || wlcf->credential == NULL || wlcf->token)
+    {
+        return NGX_DECLINED;
+    }
+
+    t = ngx_http_webpubsub_get_token(r);
+    if (t == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!t->pending || t->fetching) {
+        /* made, refused (the variables are then not found), or coming */
+        return t->fetching ? NGX_DONE : NGX_DECLINED;
+    }
+
+    rc = ngx_http_webpubsub_rest_generate(r, wlcf, &t->hub, t->args,
+                                          ngx_http_webpubsub_token_fetched);
+    if (rc != NGX_OK) {
+        return (rc == NGX_ERROR) ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+    }
+
+    t->fetching = 1;
+
+    return NGX_DONE;
+}
+
+
+/* the service's {"token"} for the variables: the phases go on */
+
+static ngx_int_t
+ngx_http_webpubsub_token_fetched(ngx_http_request_t *r, ngx_str_t *body)
+{
+    ngx_int_t                    rc;
+    ngx_http_webpubsub_ctx_t    *ctx;
+
+    rc = ngx_http_webpubsub_token_remote(r, body);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
+    ctx->token->fetching = 0;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+
+    return NGX_DONE;
+}
+
+
 /* the service's {"token"}: the answer is built around it */
 
 static ngx_int_t
@@ -259,6 +329,10 @@ ngx_http_webpubsub_token_remote(ngx_http_request_t *r, ngx_str_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (t->fetching) {
+        return NGX_OK;
+    }
+
     return ngx_http_webpubsub_token_answer(r, wlcf, t);
 }
 
@@ -284,9 +358,9 @@ ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
     if (t->pending) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "webpubsub: $webpubsub_token and $webpubsub_client_url "
-                      "need an access key: on a resource without keys use "
-                      "the webpubsub_token location, whose token comes from "
-                      "the service");
+                      "without an access key come from the service: add "
+                      "\"webpubsub_token_variables on;\" to the location "
+                      "that uses them");
         v->not_found = 1;
         return NGX_OK;
     }
