@@ -13,7 +13,8 @@
 //   WPS_ENDPOINT       the service's public http URL (default
 //                      http://127.0.0.1:WPS_PORT): token audiences are
 //                      checked against it and nextLinks built on it
-//   WPS_KEYS           access keys, comma-separated (at least one): any of
+//   WPS_KEYS           access keys, comma-separated (at least one; none in
+//                      Entra mode, below): any of
 //                      them verifies a token; webhooks carry one
 //                      ce-signature value per key, the first key's first;
 //                      :generateToken signs with the first
@@ -30,10 +31,53 @@
 //                      upstream.event (event, status or error, attempt),
 //                      client.request (type, success, error), rest (op,
 //                      status, auth), message.delivered (from, count,
-//                      connections), service.listening, service.stopping
+//                      connections), service.listening (auth "key" or
+//                      "entra"), service.stopping, and in Entra mode
+//                      entra.jwks (url, kids or error), entra.webhook_token
+//                      (resource, expires_on)
 //   WPS_LIFETIME       optional seconds after which it stops by itself
 //   WPS_ENTRA_TOKEN    optional bearer string accepted as an Entra ID
-//                      token, for :generateToken only
+//                      token, for :generateToken only (key mode; the REST
+//                      tests' stand-in for a real Entra ID token)
+//   WPS_TLS_CERT       PEM certificate and key files: serve HTTPS and wss
+//   WPS_TLS_KEY        (the endpoint then defaults to https://); the JS
+//                      SDK sends Entra ID tokens to https:// only
+//
+// Microsoft Entra ID mode (local auth disabled), with emulator/identity.js:
+//   WPS_AUTH           "key" (default) or "entra": REST calls and
+//                      :generateToken need an RS256 Entra ID access token
+//                      (Authorization: Bearer) that verifies against the
+//                      identity provider's JWKS (fetched on the first
+//                      token, again on an unknown kid), with aud
+//                      WPS_ENTRA_AUDIENCE, exp (and nbf) within 5 minutes
+//                      of skew, tid WPS_IDP_TENANT and iss
+//                      https://sts.windows.net/{tid}/, {WPS_IDP}/{tid}/v2.0
+//                      or https://login.microsoftonline.com/{tid}/v2.0;
+//                      anything else, access key tokens included, gets 401.
+//                      WPS_KEYS may be empty: :generateToken signs client
+//                      tokens (kid "s-<uuid>", iss https://webpubsub.azure.com)
+//                      with an internal random key the service keeps, and
+//                      clients' tokens are verified with it alone.  Events
+//                      carry no ce-signature; with WPS_WEBHOOK_AUDIENCE they
+//                      carry "Authorization: Bearer <token>" of the
+//                      service's managed identity from the identity
+//                      provider's IMDS endpoint (renewed 5 min before it
+//                      expires; no event is sent without it).  The
+//                      abuse-protection handshake is unchanged.
+//   WPS_IDP            the identity provider's origin (required in Entra
+//                      mode), e.g. https://127.0.0.1:8090
+//   WPS_IDP_TENANT     tenant id (default identity.js's)
+//   WPS_IDP_JWKS       JWKS URL (default {WPS_IDP}/{tenant}/discovery/v2.0/keys)
+//   WPS_IDP_IMDS       IMDS token URL (default
+//                      {WPS_IDP}/metadata/identity/oauth2/token)
+//   WPS_ENTRA_AUDIENCE REST token audience (default https://webpubsub.azure.com)
+//   WPS_ENTRA_OIDS     optional comma-separated object ids that hold a
+//                      data-plane role: a valid token of any other oid gets 403
+//   WPS_WEBHOOK_AUDIENCE  resource of the webhook tokens (the event
+//                      handler's app id URI); unset: events carry no
+//                      Authorization header
+//   WPS_WEBHOOK_CLIENT_ID  optional user-assigned identity (client_id) for them
+//   The HTTPS trust for the identity provider is node's: NODE_EXTRA_CA_CERTS.
 //   WPS_PAGE_SIZE      optional size of list pages when the caller gives no
 //                      maxpagesize (default 200, as the service)
 //   WPS_RECORD         optional JSON-lines file: recording mode, for the
@@ -54,13 +98,19 @@
 
 "use strict";
 
+const crypto = require("node:crypto");
+const fs = require("node:fs");
 const http = require("node:http");
+const https = require("node:https");
 const { Registry } = require("./lib/hubs");
 const { Upstream } = require("./lib/upstream");
 const { ClientService } = require("./lib/clients");
 const { RestApi } = require("./lib/rest");
 const { Recorder, fixedWorld, nobody } = require("./lib/recorder");
+const { EntraAuth, ManagedIdentityToken } = require("./lib/entra");
+const { bearer } = require("./lib/jwt");
 const { createLog, splitUrl } = require("./lib/util");
+const { DEFAULTS: IDP_DEFAULTS } = require("./identity");
 
 const MAX_BODY = 16 * 1024 * 1024;   // bytes of a REST request body
 const STOP_GRACE = 2000;             // ms for the last events on shutdown
@@ -80,11 +130,24 @@ function config(env) {
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     fail("WPS_PORT must be a port number");
   }
+  const auth = env.WPS_AUTH || "key";
+  if (auth !== "key" && auth !== "entra") {
+    fail("WPS_AUTH must be key or entra");
+  }
   const keys = (env.WPS_KEYS || "").split(",").filter((k) => k.length > 0);
-  if (keys.length === 0) {
+  if (keys.length === 0 && auth === "key") {
     fail("WPS_KEYS must hold at least one access key");
   }
-  const endpoint = (env.WPS_ENDPOINT || `http://127.0.0.1:${port}`).replace(/\/+$/, "");
+  let tls = null;
+  if (env.WPS_TLS_CERT || env.WPS_TLS_KEY) {
+    try {
+      tls = { cert: fs.readFileSync(env.WPS_TLS_CERT), key: fs.readFileSync(env.WPS_TLS_KEY) };
+    } catch (e) {
+      fail(`WPS_TLS_CERT and WPS_TLS_KEY must both name readable PEM files: ${e.message}`);
+    }
+  }
+  const endpoint = (env.WPS_ENDPOINT || `${tls ? "https" : "http"}://127.0.0.1:${port}`)
+    .replace(/\/+$/, "");
   let endpointUrl;
   try {
     endpointUrl = new URL(endpoint);
@@ -124,8 +187,25 @@ function config(env) {
       fail("WPS_LIFETIME must be a positive number of seconds");
     }
   }
+  let entra = null;
+  if (auth === "entra") {
+    if (!env.WPS_IDP) {
+      fail("WPS_AUTH=entra needs WPS_IDP, the identity provider's origin");
+    }
+    const idp = env.WPS_IDP.replace(/\/+$/, "");
+    const tenant = env.WPS_IDP_TENANT || IDP_DEFAULTS.tenant;
+    entra = {
+      idp, tenant,
+      jwks: env.WPS_IDP_JWKS || `${idp}/${tenant}/discovery/v2.0/keys`,
+      imds: env.WPS_IDP_IMDS || `${idp}/metadata/identity/oauth2/token`,
+      audience: env.WPS_ENTRA_AUDIENCE || "https://webpubsub.azure.com",
+      oids: (env.WPS_ENTRA_OIDS || "").split(",").filter((o) => o.length > 0),
+      webhookAudience: env.WPS_WEBHOOK_AUDIENCE || "",
+      webhookClientId: env.WPS_WEBHOOK_CLIENT_ID || "",
+    };
+  }
   return {
-    port, keys, endpoint, handler, lifetime, pageSize, record,
+    port, keys, endpoint, handler, lifetime, pageSize, record, tls, entra,
     origin: endpointUrl.origin,
     host: endpointUrl.hostname.replace(/^\[|\]$/g, ""),
     log: env.WPS_LOG || "",
@@ -140,6 +220,23 @@ function main(env, hooks) {
   const started = Math.floor(Date.now() / 1000);
   let recorder = null;
   let upstream = null;
+  let entra = null;
+  let webhookToken = null;
+  let tokenKid;
+  let keys = cfg.keys;
+  if (cfg.entra) {
+    entra = new EntraAuth({ jwksUri: cfg.entra.jwks, tenant: cfg.entra.tenant,
+                            idpOrigin: cfg.entra.idp, audience: cfg.entra.audience,
+                            oids: cfg.entra.oids, log });
+    if (cfg.entra.webhookAudience) {
+      webhookToken = new ManagedIdentityToken({ imdsUrl: cfg.entra.imds,
+                                                resource: cfg.entra.webhookAudience,
+                                                clientId: cfg.entra.webhookClientId, log });
+    }
+    // the service's own key for client tokens; no access key exists
+    keys = [crypto.randomBytes(32).toString("base64url")];
+    tokenKid = `s-${crypto.randomUUID()}`;
+  }
   let registry;
   let clients;
   if (cfg.record) {
@@ -147,19 +244,21 @@ function main(env, hooks) {
     clients = nobody;
   } else {
     registry = new Registry();
-    upstream = new Upstream({ template: cfg.handler, origin: cfg.host, keys: cfg.keys, log });
-    clients = new ClientService({ endpoint: cfg.endpoint, keys: cfg.keys, registry,
+    upstream = new Upstream({ template: cfg.handler, origin: cfg.host,
+                              keys: entra ? [] : keys, bearer: webhookToken, log });
+    clients = new ClientService({ endpoint: cfg.endpoint, keys, registry,
                                   upstream, log });
   }
-  const rest = new RestApi({ origin: cfg.origin, endpoint: cfg.endpoint, keys: cfg.keys,
-                             entraToken: cfg.entraToken, registry, clients, log,
+  const rest = new RestApi({ origin: cfg.origin, endpoint: cfg.endpoint, keys,
+                             entraToken: cfg.entraToken, entra, tokenKid, registry,
+                             clients, log,
                              pageSize: cfg.pageSize,
                              now: cfg.record ? () => started : undefined });
   if (cfg.record) {
     recorder = new Recorder({ file: cfg.record, rest, annotate: (hooks || {}).annotate });
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req, res) => {
     const { path } = splitUrl(req.url);
     if (recorder) {
       recorder.arrive(req);
@@ -187,10 +286,17 @@ function main(env, hooks) {
                                  message: "request body too large", target: "Request" }));
         return;
       }
-      (recorder || rest).handle(req, res, Buffer.concat(chunks));
+      const go = () => (recorder || rest).handle(req, res, Buffer.concat(chunks));
+      if (entra) {
+        entra.prepare(bearer(req.headers.authorization)).then(go, go);
+      } else {
+        go();
+      }
     });
     req.on("error", () => req.socket.destroy());
-  });
+  };
+  const server = cfg.tls ? https.createServer(cfg.tls, onRequest)
+    : http.createServer(onRequest);
   server.on("upgrade", (req, socket, head) => {
     if (recorder) {
       socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
@@ -238,8 +344,10 @@ function main(env, hooks) {
   server.listen(cfg.port, "127.0.0.1", () => {
     log("service.listening", { port: cfg.port, endpoint: cfg.endpoint,
                                eventHandler: cfg.handler || null,
-                               record: cfg.record || null });
-    console.log(`web pubsub local service on http://127.0.0.1:${cfg.port}`);
+                               record: cfg.record || null,
+                               auth: cfg.entra ? "entra" : "key" });
+    console.log(`web pubsub local service on ${cfg.tls ? "https" : "http"}://127.0.0.1:${
+      cfg.port}`);
   });
 }
 

@@ -93,8 +93,11 @@ function verifyJwt(token, keys) {
   return result;
 }
 
-function signJwt(claims, key) {
-  const head = Buffer.from('{"alg":"HS256","typ":"JWT"}', "utf8").toString("base64url");
+// kid: optional, as the service's tokens from :generateToken carry one
+function signJwt(claims, key, kid) {
+  const header = kid === undefined ? '{"alg":"HS256","typ":"JWT"}'
+    : JSON.stringify({ alg: "HS256", kid, typ: "JWT" });
+  const head = Buffer.from(header, "utf8").toString("base64url");
   const body = Buffer.from(JSON.stringify(claims), "utf8").toString("base64url");
   return `${head}.${body}.${hmacB64url(key, head + "." + body)}`;
 }

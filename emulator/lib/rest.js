@@ -24,9 +24,13 @@ class RestApi {
   // pageSize: list pages when the caller gives no maxpagesize; now(): the
   // seconds :generateToken issues tokens at.  relativeNextLinks (changed
   // by recorder.js) makes list pages link "/api/..." instead of the URL.
-  constructor({ origin, endpoint, keys, entraToken, registry, clients, log,
+  // entra: an EntraAuth (entra.js) when local auth is disabled: only Entra
+  // ID tokens are accepted, and :generateToken signs with keys[0], the
+  // service's internal key, under kid tokenKid.
+  constructor({ origin, endpoint, keys, entraToken, entra, tokenKid, registry, clients, log,
                 pageSize, now }) {
-    Object.assign(this, { origin, endpoint, keys, entraToken, registry, clients, log });
+    Object.assign(this, { origin, endpoint, keys, entraToken, entra, tokenKid, registry,
+                          clients, log });
     this.pageSize = pageSize || DEFAULT_PAGE;
     this.now = now || (() => Math.floor(Date.now() / 1000));
     this.relativeNextLinks = false;
@@ -39,6 +43,9 @@ class RestApi {
     const token = bearer(req.headers.authorization);
     if (token === null) {
       return { ok: false, reason: "no Bearer token" };
+    }
+    if (this.entra) {
+      return this.entra.check(token);
     }
     if (this.entraToken && safeEqual(token, this.entraToken)) {
       return route && route.op === "generateToken"
@@ -85,7 +92,8 @@ class RestApi {
     } else if (route.methodMismatch) {
       a = errorAnswer(405, "Error.MethodNotAllowed", `${req.method} is not allowed here`);
     } else {
-      a = auth.ok ? this.operation(req, route, parseQuery(rawQuery), body) : answer(401);
+      a = auth.ok ? this.operation(req, route, parseQuery(rawQuery), body)
+        : answer(auth.status === 403 ? 403 : 401);
     }
     this.log("rest", { method: req.method, url: req.url, op: route ? route.op : null,
                        status: a.status, auth: auth.reason, error: a.error });
@@ -372,7 +380,10 @@ class RestApi {
     if (groups.length > 0) {
       claims["webpubsub.group"] = groups;
     }
-    return jsonAnswer(200, { token: signJwt(claims, this.keys[0]) });
+    if (this.entra) {
+      claims.iss = "https://webpubsub.azure.com";
+    }
+    return jsonAnswer(200, { token: signJwt(claims, this.keys[0], this.tokenKid) });
   }
 }
 

@@ -15,11 +15,14 @@ const RETRY_DELAYS = [1000, 3000, 5000]; // non-blocking events: 4 attempts at m
 const MAX_BACKOFF = 60000;               // ms between failed handshakes
 
 class Upstream {
-  // template: URL with optional {hub} and {event}; origin: our host name
-  constructor({ template, origin, keys, log }) {
+  // template: URL with optional {hub} and {event}; origin: our host name;
+  // keys: those that sign (none: no ce-signature); bearer: a
+  // ManagedIdentityToken (entra.js) whose token every event carries
+  constructor({ template, origin, keys, bearer, log }) {
     this.template = template;
     this.origin = origin;
     this.keys = keys;
+    this.bearer = bearer || null;
     this.log = log;
     this.validations = new Map();   // handler host -> { ok, pending, retryAt, backoff, reason }
     this.inflight = new Set();      // requests, so that shutdown can wait for them
@@ -176,7 +179,8 @@ class Upstream {
       "ce-source": `/hubs/${conn.hub}/client/${conn.id}`,
       "ce-id": String(eventId),
       "ce-time": new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-      "ce-signature": this.signature(conn.id),
+      // with local auth disabled there is no key, and no signature
+      ...(this.keys.length > 0 ? { "ce-signature": this.signature(conn.id) } : {}),
       "ce-connectionId": conn.id,
       "ce-hub": conn.hub,
       "ce-eventName": eventName,
@@ -212,6 +216,9 @@ class Upstream {
     let headers;
     try {
       headers = this.headers(conn, type, eventName, contentType, id);
+      if (this.bearer) {
+        headers.Authorization = `Bearer ${await this.bearer.get()}`;
+      }
     } catch (e) {
       this.log("upstream.event", { hub: conn.hub, connectionId: conn.id, event: eventName,
                                    type, url, error: e.message });
