@@ -21,6 +21,7 @@ SAN        = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-omit-frame-pointer
 PROVE      = prove -j2 -r t/
 RUN_PORT  ?= 8080
+AUTH      ?= key
 
 .PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench soak fuzz fuzz-build test-asan-full clean
 
@@ -156,7 +157,7 @@ test-valgrind: deps build
 
 run: build
 	tools/deps.sh run
-	RUN_PORT=$(RUN_PORT) tools/run.sh $(MODULE)
+	RUN_PORT=$(RUN_PORT) AUTH=$(AUTH) tools/run.sh $(MODULE)
 
 clean:
 	rm -rf $(BUILD)

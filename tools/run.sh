@@ -3,12 +3,21 @@
 # the local Web PubSub emulator (emulator/service.js), the chat app
 # (demo/app.js), and Debian's nginx with the module and
 # examples/chat.conf in front of both.  Ctrl-C stops everything.
+# AUTH=entra: a resource without access keys (examples/chat-entra.conf),
+# with a local stand-in of Microsoft Entra ID (emulator/identity.js).
 set -eu
 
 module=$1
 port=${RUN_PORT:-8080}
 service_port=$((port + 1))
 app_port=$((port + 2))
+idp_port=$((port + 3))
+auth=${AUTH:-key}
+case $auth in
+    key) conf=chat.conf ;;
+    entra) conf=chat-entra.conf ;;
+    *) echo "run: AUTH must be key or entra" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir="$top/build/run"
 key="demo-key-not-a-secret"
@@ -17,8 +26,9 @@ mkdir -p "$dir"
 sed -e "s|127\.0\.0\.1:8080|127.0.0.1:$port|g" \
     -e "s|127\.0\.0\.1:8081|127.0.0.1:$service_port|g" \
     -e "s|127\.0\.0\.1:8082|127.0.0.1:$app_port|g" \
+    -e "s|127\.0\.0\.1:8083|127.0.0.1:$idp_port|g" \
     -e "s|__DEMO__|$top/demo|g" \
-    "$top/examples/chat.conf" > "$dir/chat.conf"
+    "$top/examples/$conf" > "$dir/chat.conf"
 
 user=
 [ "$(id -u)" = 0 ] && user="user root;"
@@ -59,9 +69,28 @@ stop() {
 trap stop EXIT
 trap 'stop; exit 130' INT TERM
 
-WPS_PORT=$service_port WPS_ENDPOINT="http://127.0.0.1:$service_port" \
-WPS_KEYS=$key WPS_EVENT_HANDLER="http://127.0.0.1:$port/eventhandler/" \
-    node "$top/emulator/service.js" &
+if [ "$auth" = entra ]; then
+    IDP_PORT=$idp_port node "$top/emulator/identity.js" &
+    pids="$pids $!"
+    i=0
+    until curl -s -o /dev/null "http://127.0.0.1:$idp_port/__ping"; do
+        i=$((i + 1))
+        if [ $i -ge 100 ]; then
+            echo "run: the identity provider did not start" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    WPS_PORT=$service_port WPS_ENDPOINT="http://127.0.0.1:$service_port" \
+    WPS_AUTH=entra WPS_IDP="http://127.0.0.1:$idp_port" \
+    WPS_WEBHOOK_AUDIENCE=api://chat-demo-events \
+    WPS_EVENT_HANDLER="http://127.0.0.1:$port/eventhandler/" \
+        node "$top/emulator/service.js" &
+else
+    WPS_PORT=$service_port WPS_ENDPOINT="http://127.0.0.1:$service_port" \
+    WPS_KEYS=$key WPS_EVENT_HANDLER="http://127.0.0.1:$port/eventhandler/" \
+        node "$top/emulator/service.js" &
+fi
 pids="$pids $!"
 
 APP_PORT=$app_port APP_ANNOUNCE="http://127.0.0.1:$port/internal/announce" \
@@ -88,7 +117,7 @@ done
 cat <<END
 
 The chat demo is running: nginx with the Web PubSub module, a local Web
-PubSub service and a chat app (config: examples/chat.conf).
+PubSub service and a chat app (config: examples/$conf).
 
 Open http://127.0.0.1:$port/ in two browser windows, pick two names, and chat.
 Or:  http://127.0.0.1:$port/?name=alice  and  http://127.0.0.1:$port/?name=bob
