@@ -10,8 +10,10 @@
 #   5  REST location vs a direct proxy_pass                  bench/rest.sh
 #   6  the same, a new URL every call (no token reuse)       bench/rest.sh
 #   7  REST location vs the SDK's sendToAll (Node)           bench/rest.sh
-#   8  instructions per token in the core (callgrind)        build/token_cost
-#   9  instructions per negotiate request above "return 200", the module
+#   8  REST with a cached Entra ID token vs REST with a key  bench/entra.sh
+#   9  negotiate via :generateToken vs the SDK with a credential  entra.sh
+#  10  instructions per token in the core (callgrind)        build/token_cost
+#  11  instructions per negotiate request above "return 200", the module
 #      and the njs handler (callgrind on one nginx process)
 #
 # One nginx worker for every measured server, wrk on 127.0.0.1, every run
@@ -27,13 +29,14 @@ out="$top/build/bench"
 tsv="$out/results.tsv"
 png="$out/results.png"
 key="bench-key-0123456789abcdef"
-# the ports, all on 127.0.0.1, from BENCH_BASE_PORT on (9 of them)
+# the ports, all on 127.0.0.1, from BENCH_BASE_PORT on (12 of them)
 base=${BENCH_BASE_PORT:-18110}
 nport=$base                 # negotiate.sh: nginx, +1 the Node server
 gport=$((base + 2))         # gateway.sh: front, +1 upstream
 rport=$((base + 4))         # rest.sh: front, +1 service stand-in
 fport=$((base + 6))         # REST check: nginx, +1 verifying stand-in
 cport=$((base + 8))         # nginx under callgrind
+eport=$((base + 9))         # entra.sh: front, +1 stand-in, +2 its https
 njs=/usr/lib/nginx/modules/ngx_http_js_module.so
 export NODE_PATH="$top/t/node_modules"
 
@@ -63,10 +66,10 @@ rm -f "$tsv" "$png" "$out/results.txt"
 
 # every port free before anything starts (curl: 7 = connection refused)
 p=$base
-while [ $p -le $((base + 8)) ]; do
+while [ $p -le $((base + 11)) ]; do
     st=0; curl -s -m 2 -o /dev/null "http://127.0.0.1:$p/" || st=$?
     [ $st = 7 ] || fail "port $p on 127.0.0.1 is in use; set BENCH_BASE_PORT" \
-        "to the first of 9 free ports"
+        "to the first of 12 free ports"
     p=$((p + 1))
 done
 
@@ -81,7 +84,7 @@ cat "$out/results.txt"
 if [ "$(echo "$load > 0.5" | bc -l)" = 1 ]; then
     echo "warning: the machine is busy (load $load): other processes compete" \
          "for the CPU, so req/s figures are distorted; instruction counts" \
-         "(rows 8-9) are not" | tee -a "$out/results.txt" >&2
+         "(rows 10-11) are not" | tee -a "$out/results.txt" >&2
 fi
 
 # run NAME PORT LIMIT SCRIPT: a bench script on ports from PORT on, with
@@ -168,6 +171,7 @@ check_rest
 run negotiate $nport $((secs * rounds * 4 + 180)) "$top/bench/negotiate.sh"
 run gateway $gport $((secs * rounds * 2 + 120)) "$top/bench/gateway.sh"
 run rest $rport $((secs * rounds * 4 + 180)) "$top/bench/rest.sh"
+run entra $eport $((secs * rounds * 4 + 180)) "$top/bench/entra.sh"
 
 # --- instructions (callgrind) -------------------------------------------
 
@@ -252,6 +256,8 @@ set -- $(all_line gateway 1) "" "" ""; gw_b=$1; gw_m=$2; gw_r=$3
 set -- $(all_line rest 1) "" "" ""; rp_b=$1; rp_m=$2; rp_r=$3
 set -- $(all_line rest 2) "" "" ""; rs_b=$1; rs_m=$2; rs_r=$3
 set -- $(all_line rest 3) "" "" ""; rn_b=$1; rn_m=$2; rn_r=$3
+set -- $(all_line entra 1) "" "" ""; ek_b=$1; ek_m=$2; ek_r=$3
+set -- $(all_line entra 2) "" "" ""; en_b=$1; en_m=$2; en_r=$3
 
 # row NAME SHORT BASELINE_NAME BASELINE MEASURED RATIO GOAL
 row() {
@@ -282,6 +288,10 @@ row "REST location, a new URL each call, vs proxy_pass" "REST, new URLs" \
     "proxy_pass" "$rn_b" "$rn_m" "$rn_r" 0.9
 row "REST location vs Node SDK sendToAll" "REST / Node SDK" \
     "Node SDK" "$rs_b" "$rs_m" "$rs_r" -
+row "REST with a cached Entra ID token vs with a key" "REST Entra / key" \
+    "access key" "$ek_b" "$ek_m" "$ek_r" 0.95
+row "negotiate via :generateToken vs Node SDK with a credential" \
+    "negotiate Entra / Node SDK" "Node SDK" "$en_b" "$en_m" "$en_r" -
 row "instructions per token, core (callgrind)" "-" \
     "-" "-" "$core_ir" - -
 row "instructions per request over return 200: njs, module" "-" \
@@ -290,8 +300,8 @@ row "instructions per request over return 200: njs, module" "-" \
 {
 echo
 echo "== results: $rounds rounds of ${secs}s, 1 nginx worker, wrk -t1 -c32 on 127.0.0.1"
-echo "   rows 1-7 in requests/s, ratio = measured / baseline, higher is better;"
-echo "   rows 8-9 in instructions (callgrind), lower is better"
+echo "   rows 1-9 in requests/s, ratio = measured / baseline, higher is better;"
+echo "   rows 10-11 in instructions (callgrind), lower is better"
 echo
 awk -F '\t' '
 NR == 1 {
