@@ -79,6 +79,7 @@ static void ngx_http_webpubsub_fetch_wait(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx);
 static void ngx_http_webpubsub_fetch_tick(ngx_event_t *ev);
 static void ngx_http_webpubsub_fetch_cleanup(void *data);
+static void ngx_http_webpubsub_fetch_abandon(void *data);
 static ngx_int_t ngx_http_webpubsub_fetch_sr_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_webpubsub_fetch_resume(ngx_http_request_t *r);
@@ -292,6 +293,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     time_t                            now;
     ngx_int_t                         rc;
     ngx_uint_t                        usable, due, busy;
+    ngx_pool_cleanup_t               *cln;
     ngx_http_webpubsub_ctx_t         *ctx;
     ngx_http_webpubsub_slot_t        *slot;
     ngx_http_webpubsub_fetch_ctx_t   *fctx;
@@ -381,6 +383,20 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     ngx_shmtx_unlock(&fcf->mutex);
 
     fctx->claimed = 1;
+
+    if (!fctx->cleanup) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                             "ran out of memory");
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_webpubsub_fetch_abandon;
+        cln->data = fctx;
+        fctx->cleanup = 1;
+        fctx->request = r;
+    }
 
     rc = ngx_http_webpubsub_fetch_start(r, fctx);
 
@@ -592,6 +608,40 @@ ngx_http_webpubsub_fetch_cleanup(void *data)
     if (ev->timer_set) {
         ngx_del_timer(ev);
     }
+}
+
+
+/*
+ * A request that ends while its fetch is under way (its client went
+ * away) gives the claim up, so that the next request fetches at once
+ * rather than after the claim lapses.
+ */
+
+static void
+ngx_http_webpubsub_fetch_abandon(void *data)
+{
+    ngx_http_webpubsub_fetch_ctx_t  *fctx = data;
+
+    ngx_http_webpubsub_slot_t        *slot;
+    ngx_http_webpubsub_fetch_conf_t  *fcf;
+
+    if (!fctx->claimed) {
+        return;
+    }
+
+    fcf = ngx_http_get_module_main_conf(fctx->request,
+                                        ngx_http_webpubsub_module);
+    slot = ngx_http_webpubsub_fetch_slot(fcf, fctx->fetch->index);
+
+    ngx_shmtx_lock(&fcf->mutex);
+
+    if (slot->fetcher == ngx_pid) {
+        slot->fetcher = 0;
+    }
+
+    ngx_shmtx_unlock(&fcf->mutex);
+
+    fctx->claimed = 0;
 }
 
 

@@ -71,6 +71,7 @@ struct ngx_http_webpubsub_fetch_s {
 /* a request's fetch, at most one at a time */
 typedef struct {
     ngx_http_webpubsub_fetch_t         *fetch;
+    ngx_http_request_t                 *request;
     ngx_str_t                           pass;
     ngx_http_webpubsub_fetch_done_pt    done;
     ngx_http_webpubsub_fetch_req_t      req;
@@ -91,6 +92,7 @@ typedef struct {
     unsigned                            complete:1;
     unsigned                            too_big:1;
     unsigned                            claimed:1;
+    unsigned                            cleanup:1;
 } ngx_http_webpubsub_fetch_ctx_t;
 
 

@@ -811,6 +811,12 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
+    if (conf->rest_op == NULL) {
+        /* without a key, its :generateToken calls are named by this line */
+        conf->rest_file = conf->token_file;
+        conf->rest_line = conf->token_line;
+    }
+
     return ngx_http_webpubsub_check_location(cf, conf, "webpubsub_token",
                                              ngx_http_webpubsub_token_handler,
                                              conf->token_file,
