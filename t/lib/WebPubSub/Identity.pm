@@ -281,7 +281,8 @@ sub _api {
     my $text = <$fh> // '';
     close $fh;
     my ($content, $status) = $text =~ /\A(.*)\n(\d{3})\z/s
-        or die "identity provider $method $path: no answer ($?)\n";
+        or die "identity provider $method $path: no answer (curl status "
+            . ($? >> 8) . "); its output:\n" . _slurp($self->{out}) . "\n";
     die "identity provider $method $path: $status $content\n"
         unless $status == 200;
     return $JSON->decode($content);
