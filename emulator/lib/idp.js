@@ -98,7 +98,8 @@ class IdentityProvider {
       case "number":
         return epoch;
       case "iso":
-        return new Date(epoch * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+        // as Date.prototype.toISOString writes it: msal-node takes no other form
+        return new Date(epoch * 1000).toISOString();
       default:
         return String(epoch);
     }
