@@ -108,8 +108,11 @@ our @EXPORT = qw(b64url_encode b64url_decode jwt_decode jwt_verify_hs256
     hmac_sha256_hex);
 
 use constant POLL_INTERVAL => 0.02;
-use constant PORT_MIN      => 20000;
-use constant PORT_MAX      => 60000;
+# below the kernel's ephemeral range (32768 and up on Linux): a port
+# there can be taken by any outgoing connection between the probe and the
+# bind
+use constant PORT_MIN      => 10000;
+use constant PORT_MAX      => 32000;
 use constant LOCK_DIR      => '/tmp';
 
 # Objects that still have something to tear down (nginx or daemons
