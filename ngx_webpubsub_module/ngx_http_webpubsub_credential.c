@@ -161,6 +161,13 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         v.data = p + 1;
         v.len = value[i].data + value[i].len - v.data;
 
+        /* which types take which parameter */
+
+#define NGX_HTTP_WEBPUBSUB_MI     (1 << NGX_HTTP_WEBPUBSUB_CRED_IMDS)
+#define NGX_HTTP_WEBPUBSUB_WI     (1 << NGX_HTTP_WEBPUBSUB_CRED_WORKLOAD)
+#define NGX_HTTP_WEBPUBSUB_SP     ((1 << NGX_HTTP_WEBPUBSUB_CRED_SECRET)     \
+                                   |(1 << NGX_HTTP_WEBPUBSUB_CRED_CERTIFICATE))
+
 #define ngx_http_webpubsub_cred_param(n, var, types)                        \
         if (name.len == sizeof(n) - 1                                       \
             && ngx_strncmp(name.data, n, name.len) == 0)                    \
@@ -175,18 +182,33 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;                                                       \
         }
 
-        ngx_http_webpubsub_cred_param("client_id", client_id, 0x1f);
-        ngx_http_webpubsub_cred_param("object_id", object_id, 0x03);
-        ngx_http_webpubsub_cred_param("resource_id", resource_id, 0x03);
-        ngx_http_webpubsub_cred_param("endpoint", endpoint, 0x03);
-        ngx_http_webpubsub_cred_param("tenant_id", tenant, 0x1c);
-        ngx_http_webpubsub_cred_param("authority", authority, 0x1c);
-        ngx_http_webpubsub_cred_param("scope", scope, 0x1f);
-        ngx_http_webpubsub_cred_param("secret_file", secret_file, 0x08);
-        ngx_http_webpubsub_cred_param("certificate_file", cert_file, 0x10);
-        ngx_http_webpubsub_cred_param("token_file", token_file, 0x04);
+        ngx_http_webpubsub_cred_param("client_id", client_id,
+            NGX_HTTP_WEBPUBSUB_MI|NGX_HTTP_WEBPUBSUB_WI|NGX_HTTP_WEBPUBSUB_SP);
+        ngx_http_webpubsub_cred_param("object_id", object_id,
+                                      NGX_HTTP_WEBPUBSUB_MI);
+        ngx_http_webpubsub_cred_param("resource_id", resource_id,
+                                      NGX_HTTP_WEBPUBSUB_MI);
+        ngx_http_webpubsub_cred_param("endpoint", endpoint,
+                                      NGX_HTTP_WEBPUBSUB_MI);
+        ngx_http_webpubsub_cred_param("tenant_id", tenant,
+                                      NGX_HTTP_WEBPUBSUB_WI
+                                      |NGX_HTTP_WEBPUBSUB_SP);
+        ngx_http_webpubsub_cred_param("authority", authority,
+                                      NGX_HTTP_WEBPUBSUB_WI
+                                      |NGX_HTTP_WEBPUBSUB_SP);
+        ngx_http_webpubsub_cred_param("scope", scope,
+            NGX_HTTP_WEBPUBSUB_MI|NGX_HTTP_WEBPUBSUB_WI|NGX_HTTP_WEBPUBSUB_SP);
+        ngx_http_webpubsub_cred_param("secret_file", secret_file,
+                                  1 << NGX_HTTP_WEBPUBSUB_CRED_SECRET);
+        ngx_http_webpubsub_cred_param("certificate_file", cert_file,
+                                  1 << NGX_HTTP_WEBPUBSUB_CRED_CERTIFICATE);
+        ngx_http_webpubsub_cred_param("token_file", token_file,
+                                      NGX_HTTP_WEBPUBSUB_WI);
 
 #undef ngx_http_webpubsub_cred_param
+#undef NGX_HTTP_WEBPUBSUB_MI
+#undef NGX_HTTP_WEBPUBSUB_WI
+#undef NGX_HTTP_WEBPUBSUB_SP
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webpubsub_credential\" directive: unknown "
@@ -267,6 +289,15 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (endpoint.len == 0) {
             v.data = (u_char *) getenv("IDENTITY_ENDPOINT");
             name.data = (u_char *) getenv("IDENTITY_HEADER");
+
+            if (v.data != NULL && name.data == NULL) {
+                /* Azure Arc sets it with IMDS_ENDPOINT, and no header */
+                return "found IDENTITY_ENDPOINT but no IDENTITY_HEADER in "
+                       "the environment nginx was started with: this is "
+                       "no App Service (an Azure Arc server is not "
+                       "supported), give the identity endpoint with "
+                       "endpoint=";
+            }
 
             if (v.data != NULL && name.data != NULL) {
                 type = NGX_HTTP_WEBPUBSUB_CRED_APP_SERVICE;
@@ -385,8 +416,8 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         if (err == NULL) {
             err = ngx_http_webpubsub_credential_env(cf, &token_file,
-                                                    "AZURE_FEDERATED_TOKEN_FILE",
-                                                    "token_file");
+                                                "AZURE_FEDERATED_TOKEN_FILE",
+                                                "token_file");
         }
 
         if (err != NULL) {
