@@ -146,6 +146,21 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         abort();
     }
 
+    /* the value is taken only from what is a {"token": string} */
+
+    buf = malloc(size + 1);
+    if (buf == NULL) {
+        return 0;
+    }
+
+    rv = ngx_webpubsub_reply_token_value(data, size, buf, size + 1, &total);
+
+    if (rv == NULL && (token != NULL || total == 0 || total > size)) {
+        abort();
+    }
+
+    free(buf);
+
     rv = ngx_webpubsub_reply_page(data, size, &page, NULL, 0);
 
     if (rv != NULL) {

@@ -127,6 +127,52 @@ test_token(void)
 }
 
 
+/* the token handed on by negotiate without a key: only JWT characters */
+
+static void
+test_token_value(void)
+{
+    size_t          i, n;
+    unsigned char   dst[64];
+
+    static const char  *bad[] = {
+        "{\"token\":\"\"}",                 /* empty */
+        "{\"token\":\"a b\"}",              /* a space */
+        "{\"token\":\"a\\\"b\"}",          /* a quote, escaped */
+        "{\"token\":\"a\\u0026b\"}",       /* "&" would cut the URL */
+        "{\"token\":\"a+b/c=\"}",           /* base64, not base64url */
+        "{\"token\":\"a\\nb\"}",           /* a line end */
+        "{\"token\":\"\u00e9\"}",           /* not ASCII */
+        "{\"token\":1}",
+        "{\"token\":\"a\",\"token\":\"b\"}"
+    };
+
+    check(ngx_webpubsub_reply_token_value(U("{\"token\":\"eyJh.eyJi.c2-_\"}"),
+                                          dst, sizeof(dst), &n) == NULL
+          && n == 14 && memcmp(dst, "eyJh.eyJi.c2-_", 14) == 0,
+          "token value: a JWT is copied");
+
+    check(is(ngx_webpubsub_reply_token_value(U("{\"token\":\"abcdef\"}"),
+                                             dst, 5, &n), NOT_TOKEN)
+          && n == 0,
+          "token value: one byte more than dst holds is refused");
+
+    check(ngx_webpubsub_reply_token_value(U("{\"token\":\"abcde\"}"),
+                                          dst, 5, &n) == NULL && n == 5,
+          "token value: exactly dst's size is taken");
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        n = 1;
+        check(is(ngx_webpubsub_reply_token_value((const unsigned char *)
+                                                 bad[i], strlen(bad[i]),
+                                                 dst, sizeof(dst), &n),
+                 NOT_TOKEN)
+              && n == 0,
+              bad[i]);
+    }
+}
+
+
 /* one call with a buffer of exactly the size the page asks for */
 
 static const char *
@@ -821,6 +867,7 @@ int
 main(void)
 {
     test_token();
+    test_token_value();
     test_page();
     test_identity_token();
     test_jwks();
