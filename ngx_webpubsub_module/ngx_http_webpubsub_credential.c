@@ -239,7 +239,7 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (authority.data == NULL) {
         v.data = (u_char *) getenv("AZURE_AUTHORITY_HOST");
 
-        if (type == NGX_HTTP_WEBPUBSUB_CRED_WORKLOAD && v.data != NULL
+        if (type != NGX_HTTP_WEBPUBSUB_CRED_IMDS && v.data != NULL
             && *v.data != '\0')
         {
             authority.data = v.data;
@@ -356,6 +356,7 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             u.no_resolve = 1;
+            u.uri_part = 1;
 
             if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.uri.len == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -895,8 +896,8 @@ ngx_http_webpubsub_credential_parse(ngx_http_webpubsub_fetch_t *f,
 
 /*
  * The token of the request's credential: NGX_OK with *token; NGX_AGAIN
- * while it is fetched (done(r) follows); an error status once the caller
- * has been answered by ngx_http_webpubsub_fetch_fail(); NGX_ERROR.
+ * while it is fetched (done(r) follows); NGX_ERROR; or the status of a
+ * failed fetch (502, 504), which ngx_http_webpubsub_fetch_fail() answers.
  */
 
 ngx_int_t
@@ -904,14 +905,6 @@ ngx_http_webpubsub_credential_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *token,
     void (*done)(ngx_http_request_t *r))
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_webpubsub_fetch(r, wlcf->credential->fetch,
-                                  &wlcf->credential_pass, 0, token, done);
-
-    if (rc == NGX_OK || rc == NGX_AGAIN || rc == NGX_ERROR) {
-        return rc;
-    }
-
-    return ngx_http_webpubsub_fetch_fail(r);
+    return ngx_http_webpubsub_fetch(r, wlcf->credential->fetch,
+                                    &wlcf->credential_pass, 0, token, done);
 }

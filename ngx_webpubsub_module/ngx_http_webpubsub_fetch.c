@@ -22,8 +22,12 @@
 #include "ngx_http_webpubsub_fetch.h"
 
 
-/* a claim on a fetch lapses after this long, should its worker die */
-#define NGX_HTTP_WEBPUBSUB_FETCH_CLAIM    30
+/*
+ * A claim on a fetch lapses after this long, should its worker die: more
+ * than proxy_read_timeout's default, so that a slow endpoint does not get
+ * a second fetch while the first still runs.
+ */
+#define NGX_HTTP_WEBPUBSUB_FETCH_CLAIM    65
 
 /* waiters look at the slot this often (ms) */
 #define NGX_HTTP_WEBPUBSUB_FETCH_POLL     20
@@ -87,7 +91,7 @@ static void ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx);
 static void ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx, ngx_uint_t status,
-    const char *reason);
+    const char *reason, ngx_uint_t endpoint);
 static ngx_int_t ngx_http_webpubsub_fetch_check_route(ngx_http_request_t *sr,
     ngx_http_webpubsub_fetch_ctx_t *fctx);
 static ngx_int_t ngx_http_webpubsub_fetch_check_proxy(ngx_http_request_t *r,
@@ -112,12 +116,26 @@ static ngx_str_t  ngx_http_webpubsub_fetch_zone_name =
 ngx_http_webpubsub_fetch_t *
 ngx_http_webpubsub_fetch_add(ngx_conf_t *cf, size_t size, ngx_str_t *identity)
 {
+    ngx_uint_t                        i;
     ngx_http_webpubsub_fetch_t       *f, **fp;
     ngx_http_webpubsub_fetch_conf_t  *fcf;
 
     fcf = ngx_http_webpubsub_fetch_conf(cf);
     if (fcf == NULL) {
         return NULL;
+    }
+
+    /* the same identity on several levels: one slot, one fetch */
+
+    fp = fcf->fetches.elts;
+
+    for (i = 0; i < fcf->fetches.nelts; i++) {
+        if (fp[i]->size == size && fp[i]->identity.len == identity->len
+            && ngx_memcmp(fp[i]->identity.data, identity->data,
+                          identity->len) == 0)
+        {
+            return fp[i];
+        }
     }
 
     f = ngx_pcalloc(cf->pool, sizeof(ngx_http_webpubsub_fetch_t));
@@ -134,6 +152,7 @@ ngx_http_webpubsub_fetch_add(ngx_conf_t *cf, size_t size, ngx_str_t *identity)
 
     f->index = fcf->fetches.nelts - 1;
     f->size = size;
+    f->identity = *identity;
     f->fingerprint = ngx_crc32_long(identity->data, identity->len)
                      ^ (uint32_t) size;
     f->file = cf->conf_file->file.name.data;
@@ -387,8 +406,9 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     if (!fctx->cleanup) {
         cln = ngx_pool_cleanup_add(r->pool, 0);
         if (cln == NULL) {
-            ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
-                                             "ran out of memory");
+            ngx_http_webpubsub_fetch_release(r, fctx,
+                                             NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                             "out of memory", 0);
             return NGX_ERROR;
         }
 
@@ -401,9 +421,11 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     rc = ngx_http_webpubsub_fetch_start(r, fctx);
 
     if (rc != NGX_OK) {
+        /* a file or a signature it needs (logged), or memory */
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
-                                         "the fetch could not be made");
-        return NGX_ERROR;
+                                         "its request could not be made",
+                                         0);
+        return fctx->status;
     }
 
     return NGX_AGAIN;
@@ -708,7 +730,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     {
         ngx_http_webpubsub_fetch_release(r, fctx,
                                          NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                         NULL);
+                                         NULL, 0);
         return;
     }
 
@@ -716,19 +738,19 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
         if (fctx->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
             ngx_http_webpubsub_fetch_release(r, fctx,
                                              NGX_HTTP_GATEWAY_TIME_OUT,
-                                             "did not answer in time");
+                                             "did not answer in time", 1);
             return;
         }
 
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
-                                         "gave no valid response");
+                                         "gave no valid response", 1);
         return;
     }
 
     if (fctx->too_big) {
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
                                          "answered more than "
-                                         "subrequest_output_buffer_size");
+                                         "subrequest_output_buffer_size", 1);
         return;
     }
 
@@ -740,17 +762,18 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
             && (off_t) len != sr->headers_out.content_length_n))
     {
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
-                                         "answered a response cut short");
+                                         "answered a response cut short", 1);
         return;
     }
 
     if (fctx->answer != NGX_HTTP_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "webpubsub: the %s of %s in %s:%ui answered %ui "
-                      "to %V %V", f->from, f->directive, f->file, f->line,
-                      fctx->answer, &fctx->req.method_name, &sr->uri);
+        u_char  status[sizeof("answered 999")];
 
-        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY, "");
+        ngx_sprintf(status, "answered %03ui%Z",
+                    ngx_min(fctx->answer, (ngx_uint_t) 999));
+
+        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         (char *) status, 1);
         return;
     }
 
@@ -758,7 +781,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     if (buf == NULL) {
         ngx_http_webpubsub_fetch_release(r, fctx,
                                          NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                         "ran out of memory");
+                                         "out of memory", 0);
         return;
     }
 
@@ -767,7 +790,8 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     err = f->parse(f, body, len, now, buf, f->size, &n, &expires, &refresh);
 
     if (err != NULL) {
-        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY, err);
+        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY, err,
+                                         0);
         return;
     }
 
@@ -804,7 +828,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
 static void
 ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx, ngx_uint_t status,
-    const char *reason)
+    const char *reason, ngx_uint_t endpoint)
 {
     ngx_http_webpubsub_fetch_t       *f;
     ngx_http_webpubsub_slot_t        *slot;
@@ -812,11 +836,14 @@ ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
 
     f = fctx->fetch;
 
-    if (reason != NULL && reason[0] != '\0') {
+    /* endpoint: reason says what the endpoint did, else it is a sentence */
+
+    if (reason != NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "webpubsub: the %s of %s in %s:%ui %s, through "
-                      "location \"%V\"", f->from, f->directive, f->file,
-                      f->line, reason, &fctx->pass);
+                      "webpubsub: no %s for %s in %s:%ui, through location "
+                      "\"%V\": %s%s%s", f->what, f->directive, f->file,
+                      f->line, &fctx->pass, endpoint ? "the " : "",
+                      endpoint ? f->from : "", endpoint ? " " : "", reason);
     }
 
     fcf = ngx_http_get_module_main_conf(r, ngx_http_webpubsub_module);
@@ -1053,8 +1080,6 @@ ngx_http_webpubsub_fetch_check_proxy(ngx_http_request_t *r,
 
     len = ngx_min((size_t) (last - b->start),
                   NGX_HTTP_WEBPUBSUB_FETCH_LINE_LOG);
-
-    /* the path, not the query: a query may carry an identity's id only */
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "webpubsub: location \"%V\" (for the %s of %s in %s:%ui) "

@@ -57,7 +57,8 @@ struct ngx_http_webpubsub_fetch_s {
     ngx_uint_t                          index;      /* its slot */
     size_t                              size;       /* the slot's data */
     uint32_t                            fingerprint;
-    const char                         *what;       /* "identity token" */
+    ngx_str_t                           identity;   /* what it fetches */
+    const char                         *what;       /* "access token" */
     const char                         *from;       /* "identity endpoint" */
     const char                         *directive;  /* where it is set */
     u_char                             *file;

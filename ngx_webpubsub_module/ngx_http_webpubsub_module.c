@@ -48,6 +48,8 @@ static ngx_int_t ngx_http_webpubsub_arg_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static char *ngx_http_webpubsub_pass(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_webpubsub_token_variables(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_webpubsub_check_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler, const char *directive, u_char *file,
     ngx_uint_t line);
@@ -146,7 +148,7 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
 
     { ngx_string("webpubsub_token_variables"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      ngx_http_webpubsub_token_variables,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webpubsub_loc_conf_t, token_variables),
       NULL },
@@ -495,6 +497,27 @@ ngx_http_webpubsub_set_header(ngx_pool_t *pool, ngx_table_elt_t *h,
 }
 
 
+/* its line names the :generateToken calls it makes without a key */
+
+static char *
+ngx_http_webpubsub_token_variables(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webpubsub_loc_conf_t *wlcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+
+    if (rv == NGX_CONF_OK) {
+        wlcf->variables_file = cf->conf_file->file.name.data;
+        wlcf->variables_line = cf->conf_file->line;
+    }
+
+    return rv;
+}
+
+
 /*
  * webpubsub_rest_pass, webpubsub_credential_pass, webpubsub_event_auth_pass:
  * the URI of an internal location, whose name a subrequest must match
@@ -790,6 +813,11 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_str_value(conf->credential_pass, prev->credential_pass,
                              "");
+    if (conf->token_variables == NGX_CONF_UNSET) {
+        conf->variables_file = prev->variables_file;
+        conf->variables_line = prev->variables_line;
+    }
+
     ngx_conf_merge_value(conf->token_variables, prev->token_variables, 0);
     ngx_conf_merge_ptr_value(conf->hub, prev->hub, NULL);
     ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
@@ -808,6 +836,12 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (!conf->token) {
+        if (conf->token_variables && conf->rest_op == NULL) {
+            /* its :generateToken calls are named by this line */
+            conf->rest_file = conf->variables_file;
+            conf->rest_line = conf->variables_line;
+        }
+
         return NGX_CONF_OK;
     }
 
@@ -963,11 +997,8 @@ ngx_http_webpubsub_service_missing(ngx_conf_t *cf,
         line = conf->endpoint_line;
 
     } else if (conf->keys != NULL && conf->credential != NULL) {
-        fmt = "both an access key and a webpubsub_credential (set in "
-              "%s:%ui): a resource has one or the other, keep one";
-        fallback = "both an access key and a webpubsub_credential: keep one";
-        file = conf->key_file;
-        line = conf->key_line;
+        return "both an access key and a webpubsub_credential on the same "
+               "level: a resource has one or the other, keep one";
 
     } else if (conf->keys == NULL && conf->credential_pass.len == 0) {
         return "a webpubsub_credential but no webpubsub_credential_pass "
@@ -1161,7 +1192,8 @@ ngx_http_webpubsub_connection_string(ngx_conf_t *cf, ngx_command_t *cmd,
                ? "has no Endpoint: nginx ends a directive at the first "
                  "\";\", so quote the whole connection string"
                : "has no AccessKey: nginx ends a directive at the first "
-                 "\";\", so quote the whole connection string";
+                 "\";\", so quote the whole connection string (one without "
+                 "a key ends in \";Version=1.0\")";
     }
 
     /*
@@ -1172,6 +1204,11 @@ ngx_http_webpubsub_connection_string(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (err != NULL && ngx_strcmp(err, "has no AccessKey") != 0) {
         return (char *) err;
+    }
+
+    if (err != NULL && cs.access_key.data != NULL) {
+        return "has an empty AccessKey: give the key, or leave AccessKey "
+               "out for a resource without keys (webpubsub_credential)";
     }
 
     url.data = (u_char *) cs.endpoint.data;

@@ -64,6 +64,8 @@ typedef struct {
 
     ngx_flag_t                 token;
     ngx_flag_t                 token_variables; /* fetched beforehand */
+    u_char                    *variables_file;
+    ngx_uint_t                 variables_line;
     u_char                    *token_file;
     ngx_uint_t                 token_line;
 

@@ -74,7 +74,7 @@ ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 ngx_int_t
 ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                       rc;
+    ngx_int_t                       rc, answered;
     ngx_http_webpubsub_token_t     *t;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
 
@@ -118,9 +118,14 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
         /* no key: the service makes the token (:generateToken) */
 
         rc = ngx_http_webpubsub_rest_generate(r, wlcf, &t->hub, t->args,
-                                              ngx_http_webpubsub_token_remote);
+                                              ngx_http_webpubsub_token_remote,
+                                              &answered);
+        if (rc == NGX_DONE) {
+            return answered;
+        }
+
         if (rc != NGX_OK) {
-            return (rc == NGX_ERROR) ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         r->main->count++;
@@ -234,14 +239,15 @@ ngx_http_webpubsub_json_member(u_char *p, const char *name, ngx_str_t *value,
 ngx_int_t
 ngx_http_webpubsub_token_prefetch(ngx_http_request_t *r)
 {
-    ngx_int_t                       rc;
+    ngx_int_t                       rc, answered;
     ngx_http_webpubsub_token_t     *t;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webpubsub_module);
 
     if (!wlcf->token_variables || wlcf->keys != NULL
-        || wlcf->credential == NULL || wlcf->token)
+        || wlcf->credential == NULL || wlcf->token
+        || wlcf->rest_op != NULL || wlcf->event_handler)
     {
         return NGX_DECLINED;
     }
@@ -257,9 +263,15 @@ ngx_http_webpubsub_token_prefetch(ngx_http_request_t *r)
     }
 
     rc = ngx_http_webpubsub_rest_generate(r, wlcf, &t->hub, t->args,
-                                          ngx_http_webpubsub_token_fetched);
+                                          ngx_http_webpubsub_token_fetched,
+                                          &answered);
+    if (rc == NGX_DONE) {
+        /* the rewrite phase finalizes with it */
+        return answered;
+    }
+
     if (rc != NGX_OK) {
-        return (rc == NGX_ERROR) ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     t->fetching = 1;
@@ -527,6 +539,22 @@ ngx_http_webpubsub_token_urls(ngx_http_request_t *r,
 
     path = ngx_webpubsub_client_path(wlcf->protocol);
     path_len = ngx_strlen(path);
+
+    if (t->aud.len == 0) {
+        /* the service's token: its audience, for Socket.IO's path */
+
+        len = wlcf->endpoint->len + path_len + t->hub.len;
+
+        t->aud.data = ngx_pnalloc(r->pool, len);
+        if (t->aud.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(t->aud.data, wlcf->endpoint->buf, wlcf->endpoint->len);
+        p = ngx_cpymem(p, path, path_len);
+        ngx_memcpy(p, t->hub.data, t->hub.len);
+        t->aud.len = len;
+    }
 
     len = wlcf->client_base.len + path_len + t->hub.len;
 

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webpubsub_rest.h"
+#include "ngx_http_webpubsub_fetch.h"
 #include "ngx_webpubsub_reply.h"
 
 
@@ -560,14 +561,16 @@ ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
 /*
  * generate_client_token for negotiate on a resource without keys: the
  * call is made as a webpubsub_rest location would make it, and its
- * {"token"} goes to done() instead of the caller.  NGX_OK once under
- * way, an error status (the caller is not answered yet), NGX_ERROR.
+ * {"token"} goes to done() instead of the caller.  As
+ * ngx_http_webpubsub_rest_call() returns; after NGX_DONE, *answered is
+ * what sending the answer returned.
  */
 
 ngx_int_t
 ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub,
-    ngx_webpubsub_rest_args_t *args, ngx_http_webpubsub_rest_token_pt done)
+    ngx_webpubsub_rest_args_t *args, ngx_http_webpubsub_rest_token_pt done,
+    ngx_int_t *answered)
 {
     ngx_int_t                   rc;
     ngx_http_webpubsub_ctx_t   *ctx;
@@ -597,6 +600,10 @@ ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
     }
 
     rc = ngx_http_webpubsub_rest_call(r, wlcf, rest);
+
+    if (rc == NGX_DONE) {
+        *answered = rest->answer_rc;
+    }
 
     return rc;
 }
@@ -697,9 +704,11 @@ ngx_http_webpubsub_rest_start(ngx_http_request_t *r)
 
     rc = ngx_http_webpubsub_rest_call(r, wlcf, ctx->rest);
 
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, rc == NGX_ERROR
-                                     ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc);
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+    } else if (rc == NGX_DONE) {
+        ngx_http_finalize_request(r, ctx->rest->answer_rc);
     }
 }
 
@@ -724,9 +733,11 @@ ngx_http_webpubsub_rest_bearer(ngx_http_request_t *r)
 
     rc = ngx_http_webpubsub_rest_call(r, wlcf, ctx->rest);
 
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, rc == NGX_ERROR
-                                     ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc);
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+    } else if (rc == NGX_DONE) {
+        ngx_http_finalize_request(r, ctx->rest->answer_rc);
     }
 }
 
@@ -802,7 +813,8 @@ ngx_http_webpubsub_rest_free_pool(void *data)
 /*
  * A call, made in its own pool (the parent's pool while it is made):
  * NGX_OK once under way (or waiting for an Entra token), NGX_ERROR, or
- * the status the caller has been answered with.
+ * NGX_DONE once the caller has been answered (no Entra token), with what
+ * sending the answer returned in rest->answer_rc.
  */
 
 static ngx_int_t
@@ -820,8 +832,14 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
             return NGX_OK;
         }
 
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
         if (rc != NGX_OK) {
-            return rc;
+            /* no token: the caller is answered, nothing goes out */
+            rest->answer_rc = ngx_http_webpubsub_fetch_fail(r);
+            return NGX_DONE;
         }
     }
 
@@ -1408,9 +1426,13 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
     switch (rest->op->result) {
 
     case NGX_WEBPUBSUB_REST_LIST:
-        if (ngx_http_webpubsub_rest_page(r, wlcf, rest, &body, &err)
-            != NGX_OK)
-        {
+        rc = ngx_http_webpubsub_rest_page(r, wlcf, rest, &body, &err);
+
+        if (rc == NGX_DONE) {
+            return rest->answer_rc;
+        }
+
+        if (rc != NGX_OK) {
             return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
                                                 (char *) err);
         }
@@ -1455,6 +1477,7 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
 {
     u_char                *url, *text, *link;
     size_t                 len, n;
+    ngx_int_t              rc;
     ngx_buf_t             *b;
     ngx_pool_t            *pool;
     ngx_chain_t           *cl;
@@ -1570,7 +1593,14 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
 
     ngx_http_webpubsub_rest_set_call(wlcf, rest, url, n);
 
-    if (ngx_http_webpubsub_rest_call(r, wlcf, rest) != NGX_OK) {
+    rc = ngx_http_webpubsub_rest_call(r, wlcf, rest);
+
+    if (rc == NGX_DONE) {
+        /* no Entra token for the next page: the caller is answered */
+        return NGX_DONE;
+    }
+
+    if (rc != NGX_OK) {
         *err = "the next page's subrequest could not be made";
         return NGX_ERROR;
     }

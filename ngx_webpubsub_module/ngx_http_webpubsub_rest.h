@@ -46,6 +46,7 @@ struct ngx_http_webpubsub_rest_s {
 
     ngx_str_t                       authorization; /* "Bearer <token>" */
     ngx_str_t                       bearer;        /* an Entra token */
+    ngx_int_t                       answer_rc;     /* of an early answer */
     ngx_http_webpubsub_rest_token_pt
                                     token_done;    /* negotiate's */
     void                          **routed_conf;   /* where it was checked */
@@ -82,7 +83,8 @@ ngx_int_t ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
 ngx_int_t ngx_http_webpubsub_rest_route_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub,
-    ngx_webpubsub_rest_args_t *args, ngx_http_webpubsub_rest_token_pt done);
+    ngx_webpubsub_rest_args_t *args, ngx_http_webpubsub_rest_token_pt done,
+    ngx_int_t *answered);
 ngx_int_t ngx_http_webpubsub_rest_check_call(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_http_webpubsub_rest_t *rest);
 

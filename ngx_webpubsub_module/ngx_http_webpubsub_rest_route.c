@@ -370,14 +370,12 @@ ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf)
             /* what fetches Entra ID tokens, and keys, goes somewhere too */
 
             if (wlcf->keys == NULL && wlcf->credential != NULL
-                && (wlcf->rest_op != NULL || wlcf->token)
+                && (wlcf->rest_op != NULL || wlcf->token
+                    || wlcf->token_variables)
                 && ngx_http_webpubsub_check_pass(cf, &all,
                                     &wlcf->credential_pass,
                                     "webpubsub_credential_pass",
-                                    wlcf->token ? wlcf->token_file
-                                                : wlcf->rest_file,
-                                    wlcf->token ? wlcf->token_line
-                                                : wlcf->rest_line)
+                                    wlcf->rest_file, wlcf->rest_line)
                    != NGX_OK)
             {
                 return NGX_ERROR;
@@ -393,24 +391,29 @@ ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf)
                 return NGX_ERROR;
             }
 
-            if (wlcf->token && wlcf->keys == NULL) {
+            if ((wlcf->token || wlcf->token_variables)
+                && wlcf->keys == NULL && wlcf->credential != NULL
+                && wlcf->rest_op == NULL)
+            {
                 /* negotiate without a key calls :generateToken */
 
                 if (wlcf->rest_pass.len == 0) {
                     ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                                  "\"webpubsub_token\" directive in %s:%ui "
-                                  "has a webpubsub_credential and no access "
-                                  "key, so the service makes its tokens: add "
+                                  "\"%s\" directive in %s:%ui has a "
+                                  "webpubsub_credential and no access key, "
+                                  "so the service makes its tokens: add "
                                   "webpubsub_rest_pass and its internal "
-                                  "location", wlcf->token_file,
-                                  wlcf->token_line);
+                                  "location",
+                                  wlcf->token ? "webpubsub_token"
+                                              : "webpubsub_token_variables",
+                                  wlcf->rest_file, wlcf->rest_line);
                     return NGX_ERROR;
                 }
 
                 if (ngx_http_webpubsub_check_pass(cf, &all, &wlcf->rest_pass,
                                                   "webpubsub_rest_pass",
-                                                  wlcf->token_file,
-                                                  wlcf->token_line)
+                                                  wlcf->rest_file,
+                                                  wlcf->rest_line)
                     != NGX_OK)
                 {
                     return NGX_ERROR;

@@ -172,7 +172,7 @@ my @cases = (
     # the connection string that nginx cut at its first ";"
     [ 'unquoted connection string',
       'webpubsub_connection_string Endpoint=https://x.webpubsub.azure.com;AccessKey=abc;Version=1.0;',
-      '', qr/^nginx: \[emerg\] "webpubsub_connection_string" directive has no AccessKey: \Q$QUOTE\E in \S+:\d+$/m ],
+      '', qr/^nginx: \[emerg\] "webpubsub_connection_string" directive has no AccessKey: \Q$QUOTE (one without a key ends in ";Version=1.0")\E in \S+:\d+$/m ],
     [ 'unquoted connection string, AccessKey first',
       'webpubsub_connection_string AccessKey=abc;Endpoint=https://x.webpubsub.azure.com;Version=1.0;',
       '', qr/^nginx: \[emerg\] "webpubsub_connection_string" directive has no Endpoint: \Q$QUOTE\E in \S+:\d+$/m ],
@@ -194,6 +194,9 @@ my @cases = (
       'webpubsub_endpoint https://x.webpubsub.azure.com; webpubsub_hub $arg_h;'
       . ' webpubsub_access_key a; webpubsub_access_key_file %%TESTDIR%%/good.key;',
       'webpubsub_token;', undef ],
+    [ 'a connection string with an empty AccessKey',
+      'webpubsub_connection_string "Endpoint=https://x.webpubsub.azure.com;AccessKey=;Version=1.0";',
+      '', qr/"webpubsub_connection_string" directive has an empty AccessKey: give the key, or leave AccessKey out for a resource without keys \(webpubsub_credential\)/ ],
     [ 'a key-less connection string with a credential',
       'webpubsub_connection_string "Endpoint=https://x.webpubsub.azure.com;Version=1.0;";'
       . ' webpubsub_credential managed_identity; webpubsub_credential_pass /_id;'
