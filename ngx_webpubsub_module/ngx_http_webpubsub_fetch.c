@@ -374,7 +374,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     if (busy) {
         if (slot->failed >= fctx->waited && !usable) {
             fctx->status = slot->fail_status;
-            ngx_str_set(&fctx->reason, "fetching failed (see error log)");
+            ngx_str_set(&fctx->reason, "failed (see error log)");
         }
 
         ngx_shmtx_unlock(&fcf->mutex);
@@ -392,7 +392,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
         fctx->status = slot->fail_status;
         ngx_shmtx_unlock(&fcf->mutex);
 
-        ngx_str_set(&fctx->reason, "fetching failed (see error log)");
+        ngx_str_set(&fctx->reason, "failed (see error log)");
         return fctx->status;
     }
 
