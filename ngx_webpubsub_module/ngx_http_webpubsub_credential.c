@@ -95,7 +95,7 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_webpubsub_loc_conf_t *wlcf = conf;
 
     u_char                           *p;
-    size_t                            len;
+    size_t                            len, olen;
     ngx_str_t                        *value, name, v, client_id, object_id,
                                       resource_id, tenant, authority, scope,
                                       resource, endpoint, secret_file,
@@ -529,6 +529,7 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     /* "https://host[/path]/" + tenant + "/oauth2/v2.0/token" */
 
     p = ngx_strlchr(authority.data + 8, authority.data + authority.len, '/');
+    olen = p ? (size_t) (p - authority.data) : authority.len;
     path.data = p ? p : (u_char *) "/";
     path.len = p ? (size_t) (authority.data + authority.len - p) : 1;
 
@@ -549,15 +550,14 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     p = ngx_cpymem(p, "/oauth2/v2.0/token", sizeof("/oauth2/v2.0/token") - 1);
     cred->uri.len = p - cred->uri.data;
 
-    len = (path.data - authority.data) + cred->uri.len;
+    len = olen + cred->uri.len;
 
     cred->token_url.data = ngx_pnalloc(cf->pool, len);
     if (cred->token_url.data == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    p = ngx_cpymem(cred->token_url.data, authority.data,
-                   path.data - authority.data);
+    p = ngx_cpymem(cred->token_url.data, authority.data, olen);
     p = ngx_cpymem(p, cred->uri.data, cred->uri.len);
     cred->token_url.len = p - cred->token_url.data;
 

@@ -841,7 +841,7 @@ ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
     if (reason != NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "webpubsub: no %s for %s in %s:%ui, through location "
-                      "\"%V\": %s%s%s", f->what, f->directive, f->file,
+                      "\"%V\": %s%s%s%s", f->what, f->directive, f->file,
                       f->line, &fctx->pass, endpoint ? "the " : "",
                       endpoint ? f->from : "", endpoint ? " " : "", reason);
     }
