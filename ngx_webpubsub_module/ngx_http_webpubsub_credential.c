@@ -590,14 +590,25 @@ done:
 
     /* the slot: one per identity and scope, kept across a reload */
 
-    identity.len = value[1].len + cred->uri.len + cred->form.len + 2;
+    /*
+     * The slot: one per identity, scope and source of its secret, so that
+     * the same line in several servers shares one token, and a token from
+     * another authority, secret or certificate is never taken for it.
+     */
+
+    identity.len = value[1].len + cred->token_url.len + cred->uri.len
+                   + cred->form.len + secret_file.len + cert_file.len
+                   + cred->token_file.len + endpoint.len + 7;
     identity.data = ngx_pnalloc(cf->pool, identity.len);
     if (identity.data == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_sprintf(identity.data, "%V %V %V", &value[1], &cred->uri,
-                &cred->form);
+    identity.len = ngx_sprintf(identity.data, "%V %V %V %V %V %V %V %V",
+                               &value[1], &cred->token_url, &cred->uri,
+                               &cred->form, &secret_file, &cert_file,
+                               &cred->token_file, &endpoint)
+                   - identity.data;
 
     cred->fetch = ngx_http_webpubsub_fetch_add(cf,
                                            NGX_WEBPUBSUB_ENTRA_TOKEN_MAX,
