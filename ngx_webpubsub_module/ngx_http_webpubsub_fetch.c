@@ -35,6 +35,9 @@
 /* data this close to its expiry is not used: a call takes time too */
 #define NGX_HTTP_WEBPUBSUB_FETCH_MARGIN   10
 
+/* a token fetched again at the earliest this long after (s) */
+#define NGX_HTTP_WEBPUBSUB_FETCH_AGAIN    30
+
 /* a forced fetch (an unknown key id) at most this often (s) */
 #define NGX_HTTP_WEBPUBSUB_FETCH_FORCED   60
 
@@ -56,17 +59,19 @@ typedef struct {
 } ngx_http_webpubsub_slot_t;
 
 
+/* the zone's own block, in its slab pool: the slots follow it */
 typedef struct {
-    ngx_shmtx_sh_t             lock;
     ngx_uint_t                 nslots;
+    size_t                     size;
 } ngx_http_webpubsub_zone_t;
 
 
 typedef struct {
     ngx_array_t                fetches;     /* of ..._fetch_t * */
     ngx_shm_zone_t            *zone;
-    ngx_shmtx_t                mutex;
+    ngx_slab_pool_t           *shpool;     /* its mutex guards the slots */
     ngx_http_webpubsub_zone_t *sh;
+    size_t                     size;       /* of sh and the slots */
     ngx_uint_t                *offsets;     /* of each slot in the zone */
 } ngx_http_webpubsub_fetch_conf_t;
 
@@ -101,8 +106,6 @@ static ngx_int_t ngx_http_webpubsub_fetch_body_filter(ngx_http_request_t *r,
 
 
 static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
-
-static ngx_http_webpubsub_fetch_conf_t  *ngx_http_webpubsub_fetch_current;
 
 static ngx_str_t  ngx_http_webpubsub_fetch_zone_name =
     ngx_string("webpubsub_fetched");
@@ -224,7 +227,10 @@ ngx_http_webpubsub_fetch_init(ngx_conf_t *cf)
                           + f[i]->size, 64);
     }
 
-    size = ngx_align(size, ngx_pagesize) + ngx_pagesize;
+    fcf->size = size;
+
+    /* nginx puts a slab pool at the start of every zone: room for it */
+    size = ngx_align(size, ngx_pagesize) + 8 * ngx_pagesize;
 
     fcf->zone = ngx_shared_memory_add(cf, &ngx_http_webpubsub_fetch_zone_name,
                                       size, &ngx_http_webpubsub_module);
@@ -251,20 +257,38 @@ ngx_http_webpubsub_fetch_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_http_webpubsub_fetch_conf_t  *fcf = shm_zone->data;
 
     ngx_uint_t                   i, reused;
+    ngx_slab_pool_t             *shpool;
     ngx_http_webpubsub_slot_t   *slot;
     ngx_http_webpubsub_fetch_t **f;
 
-    fcf->sh = (ngx_http_webpubsub_zone_t *) shm_zone->shm.addr;
-    reused = (data != NULL || shm_zone->shm.exists);
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    fcf->shpool = shpool;
 
-    if (!reused || fcf->sh->nslots != fcf->fetches.nelts) {
+    /*
+     * A zone kept from the configuration before (same name, same size)
+     * holds its block already; the master made the slab pool.
+     */
+
+    fcf->sh = (data != NULL || shm_zone->shm.exists) ? shpool->data : NULL;
+    reused = 1;
+
+    if (fcf->sh == NULL || fcf->sh->size != fcf->size
+        || fcf->sh->nslots != fcf->fetches.nelts)
+    {
+        if (fcf->sh != NULL) {
+            ngx_slab_free(shpool, fcf->sh);
+        }
+
+        fcf->sh = ngx_slab_alloc(shpool, fcf->size);
+        if (fcf->sh == NULL) {
+            return NGX_ERROR;
+        }
+
         ngx_memzero(fcf->sh, sizeof(ngx_http_webpubsub_zone_t));
         fcf->sh->nslots = fcf->fetches.nelts;
+        fcf->sh->size = fcf->size;
+        shpool->data = fcf->sh;
         reused = 0;
-    }
-
-    if (ngx_shmtx_create(&fcf->mutex, &fcf->sh->lock, NULL) != NGX_OK) {
-        return NGX_ERROR;
     }
 
     f = fcf->fetches.elts;
@@ -280,8 +304,6 @@ ngx_http_webpubsub_fetch_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         /* a fetch of the old workers answers them, not the new ones */
         slot->fetcher = 0;
     }
-
-    ngx_http_webpubsub_fetch_current = fcf;
 
     return NGX_OK;
 }
@@ -344,7 +366,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     slot = ngx_http_webpubsub_fetch_slot(fcf, f->index);
     now = ngx_time();
 
-    ngx_shmtx_lock(&fcf->mutex);
+    ngx_shmtx_lock(&fcf->shpool->mutex);
 
     usable = (slot->expires - NGX_HTTP_WEBPUBSUB_FETCH_MARGIN > now);
     busy = (slot->fetcher != 0 && slot->deadline > now);
@@ -352,7 +374,14 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
            || (force && now - slot->fetched
                         >= NGX_HTTP_WEBPUBSUB_FETCH_FORCED));
 
-    if (usable && (!due || busy || fctx->status || fctx->claimed)) {
+    /*
+     * A request fetches once: a token that comes with its refresh due
+     * already (less than 5 minutes left) serves it as it is.
+     */
+
+    if (usable && (!due || busy || fctx->status || fctx->claimed
+                   || fctx->fetched))
+    {
         out->len = slot->len;
         out->data = ngx_pnalloc(r->pool, slot->len);
 
@@ -360,14 +389,29 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
             ngx_memcpy(out->data, slot->data, slot->len);
         }
 
-        ngx_shmtx_unlock(&fcf->mutex);
+        ngx_shmtx_unlock(&fcf->shpool->mutex);
 
         return out->data ? NGX_OK : NGX_ERROR;
     }
 
     if (fctx->status) {
         /* this request's own fetch failed, and nothing valid is left */
-        ngx_shmtx_unlock(&fcf->mutex);
+        ngx_shmtx_unlock(&fcf->shpool->mutex);
+        return fctx->status;
+    }
+
+    if (fctx->fetched) {
+        /* what this request fetched expired at once: no loop */
+        ngx_shmtx_unlock(&fcf->shpool->mutex);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: the %s of %s in %s:%ui expires within "
+                      "%d s of its fetch: check the host's clock",
+                      f->what, f->directive, f->file, f->line,
+                      NGX_HTTP_WEBPUBSUB_FETCH_MARGIN);
+
+        fctx->status = NGX_HTTP_BAD_GATEWAY;
+        ngx_str_set(&fctx->reason, "failed (see error log)");
         return fctx->status;
     }
 
@@ -377,7 +421,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
             ngx_str_set(&fctx->reason, "failed (see error log)");
         }
 
-        ngx_shmtx_unlock(&fcf->mutex);
+        ngx_shmtx_unlock(&fcf->shpool->mutex);
 
         if (fctx->status) {
             return fctx->status;
@@ -390,7 +434,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     if (!usable && slot->failed >= fctx->waited && slot->failed) {
         /* the fetch this request waited for failed in another worker */
         fctx->status = slot->fail_status;
-        ngx_shmtx_unlock(&fcf->mutex);
+        ngx_shmtx_unlock(&fcf->shpool->mutex);
 
         ngx_str_set(&fctx->reason, "failed (see error log)");
         return fctx->status;
@@ -399,7 +443,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     slot->fetcher = ngx_pid;
     slot->deadline = now + NGX_HTTP_WEBPUBSUB_FETCH_CLAIM;
 
-    ngx_shmtx_unlock(&fcf->mutex);
+    ngx_shmtx_unlock(&fcf->shpool->mutex);
 
     fctx->claimed = 1;
 
@@ -655,13 +699,13 @@ ngx_http_webpubsub_fetch_abandon(void *data)
                                         ngx_http_webpubsub_module);
     slot = ngx_http_webpubsub_fetch_slot(fcf, fctx->fetch->index);
 
-    ngx_shmtx_lock(&fcf->mutex);
+    ngx_shmtx_lock(&fcf->shpool->mutex);
 
     if (slot->fetcher == ngx_pid) {
         slot->fetcher = 0;
     }
 
-    ngx_shmtx_unlock(&fcf->mutex);
+    ngx_shmtx_unlock(&fcf->shpool->mutex);
 
     fctx->claimed = 0;
 }
@@ -795,10 +839,19 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
         return;
     }
 
+    /*
+     * Not again at once for every request when the endpoint hands out a
+     * token with its refresh due (a cached one near its end).
+     */
+
+    if (refresh < now + NGX_HTTP_WEBPUBSUB_FETCH_AGAIN) {
+        refresh = ngx_min(now + NGX_HTTP_WEBPUBSUB_FETCH_AGAIN, expires);
+    }
+
     fcf = ngx_http_get_module_main_conf(r, ngx_http_webpubsub_module);
     slot = ngx_http_webpubsub_fetch_slot(fcf, f->index);
 
-    ngx_shmtx_lock(&fcf->mutex);
+    ngx_shmtx_lock(&fcf->shpool->mutex);
 
     ngx_memcpy(slot->data, buf, n);
     slot->len = n;
@@ -811,10 +864,11 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
         slot->fetcher = 0;
     }
 
-    ngx_shmtx_unlock(&fcf->mutex);
+    ngx_shmtx_unlock(&fcf->shpool->mutex);
 
     ngx_explicit_memzero(buf, n);
     fctx->claimed = 0;
+    fctx->fetched = 1;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "webpubsub: fetched the %s of %s in %s:%ui, valid for "
@@ -849,7 +903,7 @@ ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
     fcf = ngx_http_get_module_main_conf(r, ngx_http_webpubsub_module);
     slot = ngx_http_webpubsub_fetch_slot(fcf, f->index);
 
-    ngx_shmtx_lock(&fcf->mutex);
+    ngx_shmtx_lock(&fcf->shpool->mutex);
 
     if (slot->fetcher == ngx_pid) {
         slot->fetcher = 0;
@@ -858,7 +912,7 @@ ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
     slot->failed = ngx_time();
     slot->fail_status = status;
 
-    ngx_shmtx_unlock(&fcf->mutex);
+    ngx_shmtx_unlock(&fcf->shpool->mutex);
 
     fctx->claimed = 0;
     fctx->status = status;

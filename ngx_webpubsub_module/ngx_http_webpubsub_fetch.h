@@ -94,6 +94,7 @@ typedef struct {
     unsigned                            too_big:1;
     unsigned                            claimed:1;
     unsigned                            cleanup:1;
+    unsigned                            fetched:1;  /* by this request */
 } ngx_http_webpubsub_fetch_ctx_t;
 
 

@@ -1401,6 +1401,14 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
                                   "the service's response was cut short");
     }
 
+    if (rest->status != NGX_HTTP_OK && rest->token_done
+        && rest->status >= NGX_HTTP_INTERNAL_SERVER_ERROR)
+    {
+        /* negotiate's caller gets no service fault as its own answer */
+        return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
+                                  "the service could not make a token");
+    }
+
     if (rest->status != NGX_HTTP_OK) {
         if (rest->status == NGX_HTTP_UNAUTHORIZED
             || rest->status == NGX_HTTP_FORBIDDEN
