@@ -459,9 +459,14 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             data.len--;
         }
 
-        if (data.len == 0
-            || ngx_strlchr(data.data, data.data + data.len, LF) != NULL)
-        {
+        if (data.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"webpubsub_credential\" directive: \"%V\" "
+                               "is empty", &secret_file);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_strlchr(data.data, data.data + data.len, LF) != NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"webpubsub_credential\" directive: \"%V\" "
                                "must hold the client secret on one line",
@@ -497,7 +502,7 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         if (cred->cert == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"webpubsub_credential\" directive: \"%V\" "
+                               "\"webpubsub_credential\" directive: \"%V\": "
                                "%s", &cert_file, err);
             return NGX_CONF_ERROR;
         }

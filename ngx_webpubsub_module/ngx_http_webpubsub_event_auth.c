@@ -70,9 +70,11 @@ ngx_http_webpubsub_event_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (value[1].len == 3 && ngx_strcmp(value[1].data, "off") == 0
-        && cf->args->nelts == 2)
-    {
+    if (value[1].len == 3 && ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts != 2) {
+            return "takes no parameters after \"off\"";
+        }
+
         wlcf->event_auth = NULL;
         return NGX_CONF_OK;
     }

@@ -36,7 +36,7 @@
 #define NGX_HTTP_WEBPUBSUB_FETCH_MARGIN   10
 
 /* a token fetched again at the earliest this long after (s) */
-#define NGX_HTTP_WEBPUBSUB_FETCH_AGAIN    30
+#define NGX_HTTP_WEBPUBSUB_FETCH_AGAIN    5
 
 /* a forced fetch (an unknown key id) at most this often (s) */
 #define NGX_HTTP_WEBPUBSUB_FETCH_FORCED   60
@@ -52,8 +52,8 @@ typedef struct {
     time_t                     fetched;
     time_t                     expires;     /* 0: no data */
     time_t                     refresh;
-    time_t                     failed;
-    ngx_uint_t                 fail_status;
+    ngx_uint_t                 failures;    /* counted, ever */
+    ngx_uint_t                 fail_status; /* of the last one */
     size_t                     len;
     u_char                     data[1];
 } ngx_http_webpubsub_slot_t;
@@ -368,6 +368,12 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
 
     ngx_shmtx_lock(&fcf->shpool->mutex);
 
+    if (!fctx->counted) {
+        /* failures before this request came are not its own */
+        fctx->failures = slot->failures;
+        fctx->counted = 1;
+    }
+
     usable = (slot->expires - NGX_HTTP_WEBPUBSUB_FETCH_MARGIN > now);
     busy = (slot->fetcher != 0 && slot->deadline > now);
     due = (!usable || now >= slot->refresh
@@ -416,7 +422,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     }
 
     if (busy) {
-        if (slot->failed >= fctx->waited && !usable) {
+        if (slot->failures != fctx->failures && !usable) {
             fctx->status = slot->fail_status;
             ngx_str_set(&fctx->reason, "failed (see error log)");
         }
@@ -431,7 +437,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
         return NGX_AGAIN;
     }
 
-    if (!usable && slot->failed >= fctx->waited && slot->failed) {
+    if (!usable && slot->failures != fctx->failures) {
         /* the fetch this request waited for failed in another worker */
         fctx->status = slot->fail_status;
         ngx_shmtx_unlock(&fcf->shpool->mutex);
@@ -858,7 +864,6 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     slot->fetched = now;
     slot->expires = expires;
     slot->refresh = refresh;
-    slot->failed = 0;
 
     if (slot->fetcher == ngx_pid) {
         slot->fetcher = 0;
@@ -909,7 +914,7 @@ ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
         slot->fetcher = 0;
     }
 
-    slot->failed = ngx_time();
+    slot->failures++;
     slot->fail_status = status;
 
     ngx_shmtx_unlock(&fcf->shpool->mutex);

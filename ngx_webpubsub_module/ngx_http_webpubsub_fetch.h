@@ -80,6 +80,7 @@ typedef struct {
     ngx_buf_t                          *out;
     ngx_event_t                        *wait;
     time_t                              waited;     /* since */
+    ngx_uint_t                          failures;   /* the slot's, then */
     ngx_uint_t                          status;     /* 0, or the failure */
     ngx_str_t                           reason;
     void                              **routed_conf;
@@ -95,6 +96,7 @@ typedef struct {
     unsigned                            claimed:1;
     unsigned                            cleanup:1;
     unsigned                            fetched:1;  /* by this request */
+    unsigned                            counted:1;  /* failures is set */
 } ngx_http_webpubsub_fetch_ctx_t;
 
 
