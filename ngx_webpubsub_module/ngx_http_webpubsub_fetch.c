@@ -52,6 +52,7 @@ typedef struct {
     time_t                     fetched;
     time_t                     expires;     /* 0: no data */
     time_t                     refresh;
+    time_t                     forced;      /* the last fetch for a kid */
     ngx_uint_t                 failures;    /* counted, ever */
     ngx_uint_t                 fail_status; /* of the last one */
     size_t                     len;
@@ -377,7 +378,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     usable = (slot->expires - NGX_HTTP_WEBPUBSUB_FETCH_MARGIN > now);
     busy = (slot->fetcher != 0 && slot->deadline > now);
     due = (!usable || now >= slot->refresh
-           || (force && now - slot->fetched
+           || (force && now - slot->forced
                         >= NGX_HTTP_WEBPUBSUB_FETCH_FORCED));
 
     /*
@@ -389,7 +390,8 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
                    || fctx->fetched))
     {
         out->len = slot->len;
-        out->data = ngx_pnalloc(r->pool, slot->len);
+        /* aligned: the keys are structs */
+        out->data = ngx_palloc(r->pool, slot->len);
 
         if (out->data != NULL) {
             ngx_memcpy(out->data, slot->data, slot->len);
@@ -448,6 +450,11 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
 
     slot->fetcher = ngx_pid;
     slot->deadline = now + NGX_HTTP_WEBPUBSUB_FETCH_CLAIM;
+
+    if (force && usable && now < slot->refresh) {
+        /* only for a key id it lacks: at most once a minute */
+        slot->forced = now;
+    }
 
     ngx_shmtx_unlock(&fcf->shpool->mutex);
 
@@ -827,7 +834,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
         return;
     }
 
-    buf = ngx_pnalloc(r->pool, f->size);
+    buf = ngx_palloc(r->pool, f->size);
     if (buf == NULL) {
         ngx_http_webpubsub_fetch_release(r, fctx,
                                          NGX_HTTP_INTERNAL_SERVER_ERROR,

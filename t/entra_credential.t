@@ -70,6 +70,8 @@ my $cap_port = $t->port(5);
 $t->write_file('secret.txt', "$SECRET\n");
 my $fed_env = $sts->mint({ federated => JSON::PP::true })->{token};
 $t->write_file('federated.jwt', "$fed_env\n");
+# the rotation test's own file: a slot of its own (the file names it)
+$t->write_file('federated-rotate.jwt', "$fed_env\n");
 my $fed_param = $sts->mint({ federated => JSON::PP::true,
     claims => { jti => 'the-parameters-token' } })->{token};
 $t->write_file('federated-param.jwt', $fed_param);
@@ -188,7 +190,8 @@ my $conf = join '',
         "client_certificate tenant_id=$tenant client_id=$client "
         . "certificate_file=$cc->{pem} authority=https://127.0.0.1:$cap_port/"),
     rest_loc('/workload', $wsts_port, '/_sts', 'workload_identity'),
-    rest_loc('/workload/rotate', $wsts_port, '/_sts', 'workload_identity');
+    rest_loc('/workload/rotate', $wsts_port, '/_sts',
+        "workload_identity token_file=$dir/federated-rotate.jwt");
 
 sub nginx_conf {
     my ($locations) = @_;
@@ -583,19 +586,18 @@ sub assertion_ok {
     my @first = of_kind('token', $log);
     my $rotated = $sts->mint({ federated => JSON::PP::true,
         claims => { jti => 'the-rotated-token' } })->{token};
-    $t->write_file('federated.jwt', $rotated);
+    $t->write_file('federated-rotate.jwt', $rotated);
 
-    # calls until one fetches again (at most 20 s)
+    # calls until one fetches again (at most 20 s), then one checked call
     my @second;
     my $deadline = time() + 20;
     while (!@second && time() < $deadline) {
-        (undef, $log) = logged($sts, sub {
-            rest_ok($t, '/workload/rotate', $wps_sts, 'after the rotation');
-        });
+        (undef, $log) = logged($sts, sub { call($t, '/workload/rotate') });
         push @nginx_entries, @$log;
         @second = of_kind('token', $log);
         select(undef, undef, undef, 0.25) unless @second;
     }
+    rest_ok($t, '/workload/rotate', $wps_sts, 'after the rotation');
     $sts->control({ lifetime => 3600 });
     is_deeply([ map { $_->{form}{client_assertion} } @first, @second ],
         [ $first_token, $fp->($rotated) ],
