@@ -7,7 +7,13 @@
 # /negotiate, connect to the local Web PubSub service, hear the app's
 # announcements (published through nginx's REST location), and see each
 # other's messages; no page may log a console error or throw.  A
-# screenshot of each page is saved under build/test-output/.
+# screenshot of each page is saved under build/test-output/ (Entra mode:
+# build/test-output/entra/).
+#
+# t/e2e_browser_entra.t runs this file with $AUTH = 'entra': the demo of
+# "make run AUTH=entra" (examples/chat-entra.conf, the local Entra ID
+# stand-in, the emulator with local auth disabled), the same pages and
+# checks.
 
 use strict;
 use warnings;
@@ -21,6 +27,8 @@ use JSON::PP;
 use WebPubSub::Nginx;
 use ChatDemo;
 
+our $AUTH //= 'key';
+
 my $CHROMIUM = $ENV{TEST_CHROMIUM} // '/usr/bin/chromium';
 
 if (my $why = ChatDemo::missing()) {
@@ -29,12 +37,13 @@ if (my $why = ChatDemo::missing()) {
 die "no Chromium at $CHROMIUM (tools/deps.sh test installs it)\n"
     unless -x $CHROMIUM;
 
-my $shots = ChatDemo::top() . '/build/test-output';
+my $shots = ChatDemo::top() . '/build/test-output'
+    . ($AUTH eq 'entra' ? '/entra' : '');
 make_path($shots);
 die "cannot create $shots\n" unless -d $shots;
 unlink map { "$shots/e2e_browser-$_.png" } qw(alice bob);
 
-my $demo = ChatDemo->start();
+my $demo = ChatDemo->start(auth => $AUTH);
 my $t = $demo->t;
 
 $t->plan(17);

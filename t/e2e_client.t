@@ -12,6 +12,13 @@
 # sent, and the other way round; webhooks forged or for another hub stop at
 # nginx.  Tokens without a user, for another hub, expired or signed with
 # another key do not connect.
+#
+# t/e2e_client_entra.t runs this file with $AUTH = 'entra': the demo of
+# "make run AUTH=entra" (examples/chat-entra.conf, the local Entra ID
+# stand-in, the emulator with local auth disabled).  Then the tokens come
+# from the service's :generateToken, the webhooks carry a Bearer token
+# instead of ce-signature, the REST calls an Entra ID token, and there is
+# no key to make an expired token with.
 
 use strict;
 use warnings;
@@ -24,11 +31,14 @@ use JSON::PP;
 use WebPubSub::Nginx;
 use ChatDemo;
 
+our $AUTH //= 'key';
+my $ENTRA = $AUTH eq 'entra';
+
 if (my $why = ChatDemo::missing()) {
     die "the chat demo cannot run: $why\n";
 }
 
-my $demo = ChatDemo->start();
+my $demo = ChatDemo->start(auth => $AUTH);
 my $t = $demo->t;
 my $KEY = $demo->key;
 my $JSON = JSON::PP->new->canonical;
@@ -46,12 +56,18 @@ $t->plan(38);
         && $n->{url} eq "$base?access_token=$n->{token}",
         'negotiate: a client URL of the local service, hub chat')
         or diag("$r->{status} $r->{content}");
-    my (undef, $claims) = eval { jwt_decode($n->{token}) };
-    ok($n && jwt_verify_hs256($n->{token}, $KEY)
+    my ($header, $claims) = eval { jwt_decode($n->{token}) };
+    my $signed = $ENTRA
+        # the service's own token (:generateToken), no key here to check it
+        ? ($header->{kid} // '') =~ /^s-/
+          && ($claims->{iss} // '') eq 'https://webpubsub.azure.com'
+        : jwt_verify_hs256($n->{token}, $KEY);
+    ok($n && $signed
         && ($claims->{sub} // '') eq 'alice'
         && $JSON->encode($claims->{'webpubsub.group'} // []) eq '["lobby"]',
-        'negotiate: signed with the demo key, for alice, in the lobby')
-        or diag(explain($claims));
+        $ENTRA ? 'negotiate: the service\'s token, for alice, in the lobby'
+               : 'negotiate: signed with the demo key, for alice, in the lobby')
+        or diag(explain([ $header, $claims ]));
 }
 
 ###############################################################################
@@ -124,7 +140,7 @@ like($nameless->{error} // 'connected', qr/\b401\b/,
 
 ok($r->{otherHubPathChanged}, 'nginx\'s URL moved to another hub');
 for my $case ('token at another hub', 'token for another hub',
-              'expired token', 'token with another key') {
+              ($ENTRA ? () : 'expired token'), 'token with another key') {
     like(($r->{failures}{$case} // {})->{error} // 'connected', qr/\b401\b/,
         "refused (401): a client with the $case");
 }
@@ -136,6 +152,7 @@ ok($carol, 'the control: a token made here like those connects');
 
 sub webhook {
     my ($type, $conn, %o) = @_;
+    my $bearer = delete $o{bearer};
     my %h = (
         'Content-Type'    => 'application/json',
         'ce-specversion'  => '1.0',
@@ -149,21 +166,41 @@ sub webhook {
     );
     $h{'ce-signature'} = 'sha256=' . hmac_sha256_hex($o{key}, $conn)
         if defined $o{key};
+    $h{Authorization} = "Bearer $bearer" if defined $bearer;
     my $res = $t->request('POST', '/eventhandler/', headers => \%h,
         body => '{"text":"forged"}');
     return "$res->{status} $res->{content}";
 }
 
-like(webhook('sys.connected', 'forged-conn-1', key => 'not-the-demo-key'),
-    qr/^401 .*invalid ce-signature/, 'forged: a connected event, another key');
-like(webhook('sys.connect', 'forged-conn-2'),
-    qr/^401 .*missing ce-signature/, 'forged: a connect event, no signature');
-like(webhook('user.forged', $id{alice} // 'x', key => 'not-the-demo-key'),
-    qr/^401 .*invalid ce-signature/,
-    'forged: a user event on alice\'s connection, another key');
-like(webhook('sys.connected', 'forged-conn-3', key => $KEY, hub => 'other'),
-    qr/^400 .*ce-hub is not this hub/,
-    'signed with the key, but for another hub');
+if ($ENTRA) {
+    my $idp = $demo->idp;
+    like(webhook('sys.connected', 'forged-conn-1', key => 'not-the-demo-key'),
+        qr/^401 .*missing Bearer token/,
+        'forged: a connected event with a ce-signature, no Bearer token');
+    like(webhook('sys.connect', 'forged-conn-2'),
+        qr/^401 .*missing Bearer token/, 'forged: a connect event, no token');
+    like(webhook('user.forged', $id{alice} // 'x',
+            bearer => $idp->mint({ aud => 'api://another-app' })->{token}),
+        qr/^401 .*audience is not the configured one/,
+        'forged: a user event on alice\'s connection, a token for another app');
+    like(webhook('sys.connected', 'forged-conn-3', hub => 'other',
+            bearer => $idp->mint({ aud => $demo->audience })->{token}),
+        qr/^400 .*ce-hub is not this hub/,
+        'a valid Bearer token, but for another hub');
+} else {
+    like(webhook('sys.connected', 'forged-conn-1', key => 'not-the-demo-key'),
+        qr/^401 .*invalid ce-signature/,
+        'forged: a connected event, another key');
+    like(webhook('sys.connect', 'forged-conn-2'),
+        qr/^401 .*missing ce-signature/,
+        'forged: a connect event, no signature');
+    like(webhook('user.forged', $id{alice} // 'x', key => 'not-the-demo-key'),
+        qr/^401 .*invalid ce-signature/,
+        'forged: a user event on alice\'s connection, another key');
+    like(webhook('sys.connected', 'forged-conn-3', key => $KEY, hub => 'other'),
+        qr/^400 .*ce-hub is not this hub/,
+        'signed with the key, but for another hub');
+}
 
 ###############################################################################
 # what the app saw against what the service sent
@@ -245,7 +282,7 @@ my @why = (
     [ connect   => qr/^401 .*\bconnect\b.*\b401\b/ ],
     [ other_url => qr{^401 .*\baud\b.*/hubs/chat\b.*/hubs/other\b} ],
     [ other_aud => qr{^401 .*\baud\b.*/hubs/other\b.*/hubs/chat\b} ],
-    [ expired   => qr/^401 .*\bexpired\b/ ],
+    ($ENTRA ? () : [ expired   => qr/^401 .*\bexpired\b/ ]),
     [ key       => qr/^401 .*\b(?:signature|keys?)\b/ ],
 );
 ok(@rejected == @why
@@ -253,7 +290,7 @@ ok(@rejected == @why
              0 .. $#why)
     && ($rejected[0]{connectionId} // '') eq ($nameless[0]{connectionId} // '?'),
     'the service refused them for the app\'s 401, the audience (twice), '
-    . 'the expiry and the key')
+    . ($ENTRA ? '' : 'the expiry ') . 'and the key')
     or diag(explain(\@rejected));
 
 my ($validate) = grep { ($_->{kind} // '') eq 'upstream.validate' }
@@ -267,12 +304,41 @@ ok(!grep({ $_->{connectionId} =~ /^forged-/ || $_->{event} eq 'user.forged'
     'no forged webhook reached the app');
 
 # The app's announcements went out through nginx's REST location.
-my @rest = grep { ($_->{kind} // '') eq 'rest' } @service_log;
+# (Entra: the :generateToken calls of negotiate are looked at below)
+my @rest = grep { ($_->{kind} // '') eq 'rest'
+                  && !($ENTRA && ($_->{op} // '') eq 'generateToken') }
+    @service_log;
 ok(@rest >= 3 && !grep({ ($_->{op} // '') ne 'sendToGroup'
                          || ($_->{url} // '') !~ m{^/api/hubs/chat/groups/lobby/:send\?}
-                         || ($_->{auth} // '') ne 'valid'
+                         || ($_->{auth} // '')
+                            ne ($ENTRA ? 'entra token valid' : 'valid')
                          || ($_->{status} // 0) != 202 } @rest),
-    'the service got the app\'s announcements as signed sendToGroup calls')
+    $ENTRA ? 'the service got the app\'s announcements as sendToGroup calls '
+             . 'with an Entra ID token'
+           : 'the service got the app\'s announcements as signed sendToGroup calls')
     or diag(explain(\@rest));
+
+if ($ENTRA) {
+    # nginx's negotiate: :generateToken with the managed identity's token
+    # (IMDS of the identity provider): alice (here, then the client, then
+    # for the other hub), bob, the nameless one
+    my @gen = grep { ($_->{kind} // '') eq 'rest'
+                     && ($_->{op} // '') eq 'generateToken'
+                     && ($_->{url} // '') =~ /[?&]role=webpubsub\./ }
+        @service_log;
+    # (the service asks IMDS too, for its webhooks' audience)
+    my @imds = grep { $_->{kind} eq 'imds'
+                      && ($_->{query}{resource} // '')
+                         eq 'https://webpubsub.azure.com' }
+        $demo->idp->log(0);
+    ok(@gen == 5 && !grep({ $_->{auth} ne 'entra token valid'
+                            || $_->{status} != 200
+                            || $_->{url} !~ m{^/api/hubs/chat/:generateToken\?} }
+                          @gen)
+        && @imds == 1,
+        'negotiate: :generateToken calls with the one token of the managed '
+        . 'identity')
+        or diag(explain({ generateToken => \@gen, imds => \@imds }));
+}
 
 $t->done();

@@ -1,15 +1,25 @@
 package ChatDemo;
 
 # The chat demo of "make run", started for the end-to-end tests
-# (t/e2e_client.t, t/e2e_browser.t): the local Web PubSub emulator
-# (emulator/service.js), the chat app (demo/app.js) and nginx with
-# examples/chat.conf, its ports rewritten to reserved ones and __DEMO__ to
-# the demo folder, as tools/run.sh does.
+# (t/e2e_client.t, t/e2e_browser.t and their _entra twins): the local Web
+# PubSub emulator (emulator/service.js), the chat app (demo/app.js) and
+# nginx with examples/chat.conf, its ports rewritten to reserved ones and
+# __DEMO__ to the demo folder, as tools/run.sh does.  With auth => 'entra'
+# it is "make run AUTH=entra": examples/chat-entra.conf, the local Entra ID
+# stand-in (emulator/identity.js, WebPubSub::Identity) and the emulator
+# with local auth disabled (WPS_AUTH=entra), its webhooks carrying a
+# Bearer token for the audience of the conf's webpubsub_event_auth.
 #
 #   ChatDemo::missing()                    why the demo cannot run, or undef
-#   my $demo = ChatDemo->start();          dies if something does not start
+#   my $demo = ChatDemo->start(auth => 'entra');
+#                                          dies if something does not start;
+#                                          auth 'key' (default) or 'entra'
 #   $demo->t                               the WebPubSub::Nginx object
+#   $demo->auth                            'key' or 'entra'
 #   $demo->key                             the access key of chat.conf
+#                                          (undef in Entra mode)
+#   $demo->idp                             the WebPubSub::Identity (Entra)
+#   $demo->audience                        the webhooks' audience (Entra)
 #   $demo->nginx_origin, service_origin, nginx_port, service_port, app_port
 #   $demo->app_events, service_log         APP_LOG and WPS_LOG, parsed
 #   $demo->wait_until(sub { ... }, $secs)  poll a condition with a deadline
@@ -20,7 +30,8 @@ package ChatDemo;
 #   ChatDemo::scaled($secs)                longer under valgrind
 #
 # Every process is a daemon of the harness object, stopped with it (nginx
-# first).  Ports: nginx port(0), the service port(1), the app port(2).
+# first).  Ports: nginx port(0), the service port(1), the app port(2), the
+# identity provider port(3).
 
 use strict;
 use warnings;
@@ -32,6 +43,7 @@ use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 use WebPubSub::Nginx;
+use WebPubSub::Identity;
 
 
 my $JSON = JSON::PP->new->utf8->canonical;
@@ -72,31 +84,46 @@ sub missing {
     return undef;
 }
 
-# examples/chat.conf with the ports of this test and the demo path
+# examples/chat.conf (chat-entra.conf) with the ports of this test and
+# the demo path
 sub chat_conf {
     my ($self) = @_;
     my $top = top();
-    my $conf = slurp("$top/examples/chat.conf");
-    die "examples/chat.conf is missing or empty\n" unless length $conf;
+    my $entra = $self->{auth} eq 'entra';
+    my $name = $entra ? 'chat-entra.conf' : 'chat.conf';
+    my $conf = slurp("$top/examples/$name");
+    die "examples/$name is missing or empty\n" unless length $conf;
 
     my %ports = (8080 => $self->{nginx_port}, 8081 => $self->{service_port},
-        8082 => $self->{app_port});
+        8082 => $self->{app_port}, 8083 => $self->{idp_port});
     my $n = 0;
-    $n += $conf =~ s/127\.0\.0\.1:(808[012])\b/127.0.0.1:$ports{$1}/g;
+    $n += $conf =~ s/127\.0\.0\.1:(808[0-3])\b/127.0.0.1:$ports{$1}/g;
     $conf =~ s/__DEMO__/$top\/demo/g;
 
-    # the key the service is given, and the hub, are the ones of the conf
-    ($self->{key}) = $conf =~ /^\s*webpubsub_access_key\s+(\S+);/m;
+    # the key the service is given (Entra: the tenant and the audience of
+    # its webhooks), and the hub, are the ones of the conf
     ($self->{hub}) = $conf =~ /^\s*webpubsub_hub\s+(\S+);/m;
-    die "examples/chat.conf: no webpubsub_access_key and webpubsub_hub "
-        . "at the http level\n" unless $self->{key} && $self->{hub};
+    if ($entra) {
+        ($self->{tenant}) = $conf =~ /\btenant_id=([^\s;]+)/;
+        ($self->{audience}) = $conf =~ /\baudience=([^\s;]+)/;
+        die "examples/$name: no webpubsub_credential, webpubsub_hub and "
+            . "webpubsub_event_auth with tenant_id= and audience=\n"
+            unless $conf =~ /^\s*webpubsub_credential\s+managed_identity;/m
+                && $self->{hub} && $self->{tenant} && $self->{audience};
+        die "examples/$name: an access key in the Entra ID demo\n"
+            if $conf =~ /^\s*webpubsub_access_key|AccessKey=/m;
+    } else {
+        ($self->{key}) = $conf =~ /^\s*webpubsub_access_key\s+(\S+);/m;
+        die "examples/$name: no webpubsub_access_key and webpubsub_hub "
+            . "at the http level\n" unless $self->{key} && $self->{hub};
+    }
 
     # Anything the rewriting missed would point at the developer's own
     # "make run", or at nothing.
-    die "examples/chat.conf: no 127.0.0.1:8080..8082 to rewrite\n"
+    die "examples/$name: no 127.0.0.1:8080..8083 to rewrite\n"
         unless $n;
     (my $code = $conf) =~ s/#.*//g;
-    die "examples/chat.conf: unexpected address left after rewriting:\n$conf"
+    die "examples/$name: unexpected address left after rewriting:\n$conf"
         if $code =~ /\blocalhost\b|:808[0-9]\b/;
     return $conf;
 }
@@ -104,15 +131,21 @@ sub chat_conf {
 sub start {
     my ($class, %o) = @_;
 
+    my $auth = $o{auth} // 'key';
+    die "ChatDemo: auth must be key or entra\n"
+        unless $auth eq 'key' || $auth eq 'entra';
+
     my $t = WebPubSub::Nginx->new();
     my $dir = $t->testdir;
     my $top = top();
     my $self = bless {
         t            => $t,
         top          => $top,
+        auth         => $auth,
         nginx_port   => $t->port(0),
         service_port => $t->port(1),
         app_port     => $t->port(2),
+        idp_port     => $t->port(3),
         app_log      => "$dir/app.jsonl",
         service_log  => "$dir/service.jsonl",
         oracle_runs  => 0,
@@ -141,8 +174,16 @@ $chat
 }
 EOF
 
-    # The app first, then nginx in front of it, then the service, which
-    # calls nginx's event handler.
+    # The identity provider (Entra ID), the app, then nginx in front of
+    # it, then the service, which calls nginx's event handler.
+    if ($auth eq 'entra') {
+        $self->{idp} = WebPubSub::Identity->start($t, port => 3,
+            name => 'idp', lifetime => $o{lifetime} // 300);
+        die "the identity provider's tenant is not the one of "
+            . "examples/chat-entra.conf\n"
+            unless $self->{idp}->tenant eq $self->{tenant};
+    }
+
     $self->_daemon('app', "$top/demo/app.js",
         APP_PORT     => $self->{app_port},
         APP_ANNOUNCE => "$self->{nginx_origin}/internal/announce",
@@ -151,6 +192,18 @@ EOF
     $self->_wait_listening('app', $self->{app_port});
 
     $t->run();
+
+    if ($auth eq 'entra') {
+        # as tools/run.sh AUTH=entra starts it
+        $self->{wps} = WebPubSub::Identity::start_emulator($t,
+            idp => $self->{idp}, port => 1, name => 'service',
+            lifetime => $o{lifetime} // 300, env => {
+                WPS_ENDPOINT         => $self->{service_origin},
+                WPS_WEBHOOK_AUDIENCE => $self->{audience},
+                WPS_EVENT_HANDLER    => "$self->{nginx_origin}/eventhandler/",
+            });
+        return $self;
+    }
 
     $self->_daemon('service', "$top/emulator/service.js",
         WPS_PORT          => $self->{service_port},
@@ -208,7 +261,10 @@ sub _wait_listening {
 }
 
 sub t              { $_[0]{t} }
+sub auth           { $_[0]{auth} }
 sub key            { $_[0]{key} }
+sub idp            { $_[0]{idp} }
+sub audience       { $_[0]{audience} }
 sub hub            { $_[0]{hub} }
 sub nginx_port     { $_[0]{nginx_port} }
 sub service_port   { $_[0]{service_port} }
@@ -248,7 +304,7 @@ sub logs_for_diag {
     my ($self) = @_;
     my $dir = $self->{t}->testdir;
     return join('', map { _tail("$dir/$_", 40) }
-        qw(service.out app.out app.jsonl service.jsonl error.log));
+        qw(service.out app.out app.jsonl service.jsonl idp.out error.log));
 }
 
 # Runs t/oracle/$script with node, with the demo's addresses in the
@@ -264,8 +320,10 @@ sub oracle {
     my %env = (
         E2E_NGINX   => $self->{nginx_origin},
         E2E_SERVICE => $self->{service_origin},
-        E2E_KEY     => $self->{key},
+        E2E_KEY     => $self->{key} // '',
         E2E_HUB     => $self->{hub},
+        E2E_AUTH    => $self->{auth},
+        E2E_IDP     => $self->{idp} ? $self->{idp}->origin : '',
         E2E_SCALE   => scaled(1),
         %{ $o{env} // {} },
     );

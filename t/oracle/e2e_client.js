@@ -7,15 +7,20 @@
 // event to the app and stop.  Then the connections that must fail: a
 // token without a user (the app refuses the connect), a token for another
 // hub, an expired one, one signed with another key; and a valid token
-// made here, as a control for those.
+// made here, as a control for those.  In Entra mode (make run AUTH=entra)
+// no key exists: the token for another hub and the control come from the
+// service's :generateToken, called with an access token of the local
+// Entra ID stand-in, and there is no expired one.
 //
 // The script only records what happened; t/e2e_client.t judges it.
 //
 // Environment (set by t/lib/ChatDemo.pm):
 //   E2E_NGINX     nginx's origin (http://127.0.0.1:PORT)
 //   E2E_SERVICE   the local service's origin
-//   E2E_KEY       the demo's access key
+//   E2E_KEY       the demo's access key (empty in Entra mode)
 //   E2E_HUB       the hub (chat)
+//   E2E_AUTH      "key" or "entra"
+//   E2E_IDP       the identity provider's origin (Entra mode)
 //   E2E_SCALE     a factor for every time limit (valgrind)
 //
 // Output (stdout): one JSON object.
@@ -33,6 +38,8 @@ const SERVICE = process.env.E2E_SERVICE;
 const KEY = process.env.E2E_KEY;
 const HUB = process.env.E2E_HUB || "chat";
 const SCALE = Number(process.env.E2E_SCALE || 1);
+const AUTH = process.env.E2E_AUTH || "key";
+const IDP = process.env.E2E_IDP;
 
 const STEP_MS = 5000 * SCALE;   // any one wait
 const TOTAL_MS = 30000 * SCALE; // the whole script
@@ -178,6 +185,28 @@ function token(claims, key = KEY) {
   return jwt.sign(claims, key, { algorithm: "HS256", noTimestamp: true });
 }
 
+async function postJson(url, headers, body) {
+  const res = await fetch(url, { method: "POST", headers, body,
+                                 signal: AbortSignal.timeout(STEP_MS) });
+  const text = await res.text();
+  if (res.status !== 200) {
+    throw new Error(`POST ${url}: ${res.status} ${text}`);
+  }
+  return JSON.parse(text);
+}
+
+// Entra mode: a client token the service makes (:generateToken), asked
+// for with an access token of the identity provider
+async function serviceToken(hub, userId) {
+  const entra = await postJson(`${IDP}/__token`,
+    { "Content-Type": "application/json" }, "{}");
+  const q = `api-version=2024-12-01&userId=${encodeURIComponent(userId)}`
+    + "&minutesToExpire=60";
+  const r = await postJson(`${SERVICE}/api/hubs/${hub}/:generateToken?${q}`,
+    { Authorization: `Bearer ${entra.token}` });
+  return r.token;
+}
+
 async function main() {
   const now = Math.floor(Date.now() / 1000);
   const aud = (hub) => `${SERVICE}/client/hubs/${hub}`;
@@ -251,15 +280,18 @@ async function main() {
 
   step("a token for another hub");
   await mustFail("token for another hub", makeClient("alice-other-aud", {
-    getClientAccessUrl: url(HUB, token({ sub: "alice", aud: aud("other"),
-                                          iat: now, exp: now + 3600 })),
+    getClientAccessUrl: url(HUB, AUTH === "entra"
+      ? await serviceToken("other", "alice")
+      : token({ sub: "alice", aud: aud("other"), iat: now, exp: now + 3600 })),
   }));
 
-  step("an expired token");
-  await mustFail("expired token", makeClient("alice-expired", {
-    getClientAccessUrl: url(HUB, token({ sub: "alice", aud: aud(HUB),
-                                          iat: now - 7200, exp: now - 3600 })),
-  }));
+  if (AUTH !== "entra") {
+    step("an expired token");
+    await mustFail("expired token", makeClient("alice-expired", {
+      getClientAccessUrl: url(HUB, token({ sub: "alice", aud: aud(HUB),
+                                            iat: now - 7200, exp: now - 3600 })),
+    }));
+  }
 
   step("a token signed with another key");
   await mustFail("token with another key", makeClient("alice-wrong-key", {
@@ -271,8 +303,9 @@ async function main() {
   // the control: made here like the failing ones, but valid
   step("a valid token made here");
   const carol = makeClient("carol", {
-    getClientAccessUrl: url(HUB, token({ sub: "carol", aud: aud(HUB),
-                                          iat: now, exp: now + 3600 })),
+    getClientAccessUrl: url(HUB, AUTH === "entra"
+      ? await serviceToken(HUB, "carol")
+      : token({ sub: "carol", aud: aud(HUB), iat: now, exp: now + 3600 })),
   });
   result.clients.carol = carol.log;
   await bounded("carol start()", carol.client.start());
