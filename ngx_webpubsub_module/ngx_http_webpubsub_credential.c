@@ -72,6 +72,7 @@ static ngx_int_t ngx_http_webpubsub_credential_federated(
     ngx_http_request_t *r, ngx_http_webpubsub_credential_t *cred,
     ngx_str_t *token);
 static void ngx_http_webpubsub_credential_free_cert(void *data);
+static void ngx_http_webpubsub_credential_wipe(void *data);
 
 
 static ngx_http_webpubsub_cred_type_t  ngx_http_webpubsub_cred_types[] = {
@@ -718,9 +719,10 @@ ngx_http_webpubsub_credential_build(ngx_http_request_t *r,
 {
     ngx_http_webpubsub_credential_t *cred = f->data;
 
-    u_char     *p;
-    size_t      len;
-    ngx_str_t   assertion, secret;
+    u_char              *p;
+    size_t               len;
+    ngx_str_t            assertion, secret;
+    ngx_pool_cleanup_t  *cln;
 
     static ngx_str_t  metadata = ngx_string("Metadata");
     static ngx_str_t  metadata_true = ngx_string("true");
@@ -829,7 +831,26 @@ ngx_http_webpubsub_credential_build(ngx_http_request_t *r,
 
     req->body.len = p - req->body.data;
 
+    /* the secret or the assertion goes from memory with the request */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_webpubsub_credential_wipe;
+    cln->data = &req->body;
+
     return NGX_OK;
+}
+
+
+static void
+ngx_http_webpubsub_credential_wipe(void *data)
+{
+    ngx_str_t  *s = data;
+
+    ngx_explicit_memzero(s->data, s->len);
 }
 
 

@@ -85,7 +85,7 @@ static ngx_http_webpubsub_slot_t *ngx_http_webpubsub_fetch_slot(
     ngx_http_webpubsub_fetch_conf_t *fcf, ngx_uint_t index);
 static ngx_int_t ngx_http_webpubsub_fetch_start(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx);
-static void ngx_http_webpubsub_fetch_wait(ngx_http_request_t *r,
+static ngx_int_t ngx_http_webpubsub_fetch_wait(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx);
 static void ngx_http_webpubsub_fetch_tick(ngx_event_t *ev);
 static void ngx_http_webpubsub_fetch_cleanup(void *data);
@@ -107,9 +107,6 @@ static ngx_int_t ngx_http_webpubsub_fetch_body_filter(ngx_http_request_t *r,
 
 
 static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
-
-static ngx_str_t  ngx_http_webpubsub_fetch_zone_name =
-    ngx_string("webpubsub_fetched");
 
 
 /*
@@ -200,6 +197,8 @@ ngx_int_t
 ngx_http_webpubsub_fetch_init(ngx_conf_t *cf)
 {
     size_t                            size;
+    uint32_t                          crc;
+    ngx_str_t                         name;
     ngx_uint_t                        i;
     ngx_http_webpubsub_fetch_t      **f;
     ngx_http_webpubsub_fetch_conf_t  *fcf;
@@ -233,8 +232,32 @@ ngx_http_webpubsub_fetch_init(ngx_conf_t *cf)
     /* nginx puts a slab pool at the start of every zone: room for it */
     size = ngx_align(size, ngx_pagesize) + 8 * ngx_pagesize;
 
-    fcf->zone = ngx_shared_memory_add(cf, &ngx_http_webpubsub_fetch_zone_name,
-                                      size, &ngx_http_webpubsub_module);
+    /*
+     * The zone is named after what its slots hold: a reload that keeps
+     * them keeps the zone and its data, any other gets a zone of its own,
+     * so that the old workers, which go on using the old zone until they
+     * exit, never share a slot with the new ones.
+     */
+
+    ngx_crc32_init(crc);
+
+    for (i = 0; i < fcf->fetches.nelts; i++) {
+        ngx_crc32_update(&crc, f[i]->identity.data, f[i]->identity.len);
+        ngx_crc32_update(&crc, (u_char *) &f[i]->size, sizeof(size_t));
+    }
+
+    ngx_crc32_final(crc);
+
+    name.data = ngx_pnalloc(cf->pool, sizeof("webpubsub_fetched_") + 8);
+    if (name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    name.len = ngx_sprintf(name.data, "webpubsub_fetched_%08xD", crc)
+               - name.data;
+
+    fcf->zone = ngx_shared_memory_add(cf, &name, size,
+                                      &ngx_http_webpubsub_module);
     if (fcf->zone == NULL) {
         return NGX_ERROR;
     }
@@ -266,8 +289,9 @@ ngx_http_webpubsub_fetch_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     fcf->shpool = shpool;
 
     /*
-     * A zone kept from the configuration before (same name, same size)
-     * holds its block already; the master made the slab pool.
+     * A zone kept from the configuration before (same name, so the same
+     * slots, and the same size) holds its block already; the master made
+     * the slab pool.
      */
 
     fcf->sh = (data != NULL || shm_zone->shm.exists) ? shpool->data : NULL;
@@ -336,12 +360,28 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     ngx_int_t                         rc;
     ngx_uint_t                        usable, due, busy;
     ngx_pool_cleanup_t               *cln;
+    ngx_http_request_t               *pr;
     ngx_http_webpubsub_ctx_t         *ctx;
     ngx_http_webpubsub_slot_t        *slot;
     ngx_http_webpubsub_fetch_ctx_t   *fctx;
     ngx_http_webpubsub_fetch_conf_t  *fcf;
 
     fcf = ngx_http_get_module_main_conf(r, ngx_http_webpubsub_module);
+
+    /*
+     * Under a background request (mirror) a waited subrequest is never
+     * made active, and the connection would never be closed.
+     */
+
+    for (pr = r; pr; pr = pr->parent) {
+        if (pr->background) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "webpubsub: the %s of %s in %s:%ui cannot be "
+                          "fetched for a background subrequest (mirror)",
+                          f->what, f->directive, f->file, f->line);
+            return NGX_ERROR;
+        }
+    }
 
     ctx = ngx_http_webpubsub_get_ctx(r);
     if (ctx == NULL || fcf->sh == NULL) {
@@ -435,8 +475,8 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
             return fctx->status;
         }
 
-        ngx_http_webpubsub_fetch_wait(r, fctx);
-        return NGX_AGAIN;
+        return (ngx_http_webpubsub_fetch_wait(r, fctx) == NGX_OK)
+               ? NGX_AGAIN : NGX_ERROR;
     }
 
     if (!usable && slot->failures != fctx->failures) {
@@ -620,7 +660,7 @@ ngx_http_webpubsub_fetch_start(ngx_http_request_t *r,
 
 /* a fetch is under way in another request: look again soon */
 
-static void
+static ngx_int_t
 ngx_http_webpubsub_fetch_wait(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx)
 {
@@ -628,13 +668,13 @@ ngx_http_webpubsub_fetch_wait(ngx_http_request_t *r,
 
     if (fctx->wait == NULL) {
         fctx->wait = ngx_pcalloc(r->pool, sizeof(ngx_event_t));
-        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (fctx->wait == NULL) {
+            return NGX_ERROR;
+        }
 
-        if (fctx->wait == NULL || cln == NULL) {
-            /* no memory to wait with: fail as a fetch that failed */
-            fctx->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            ngx_post_event(r->connection->write, &ngx_posted_events);
-            return;
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
         }
 
         fctx->wait->handler = ngx_http_webpubsub_fetch_tick;
@@ -646,6 +686,8 @@ ngx_http_webpubsub_fetch_wait(ngx_http_request_t *r,
     }
 
     ngx_add_timer(fctx->wait, NGX_HTTP_WEBPUBSUB_FETCH_POLL);
+
+    return NGX_OK;
 }
 
 
@@ -663,6 +705,9 @@ ngx_http_webpubsub_fetch_tick(ngx_event_t *ev)
     ctx = ngx_http_get_module_ctx(r, ngx_http_webpubsub_module);
 
     if (ctx == NULL || ctx->fetch == NULL) {
+        /* nothing to go on with: not a request left hanging */
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_run_posted_requests(c);
         return;
     }
 

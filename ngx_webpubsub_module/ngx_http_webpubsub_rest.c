@@ -573,8 +573,18 @@ ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
     ngx_int_t *answered)
 {
     ngx_int_t                   rc;
+    ngx_http_request_t         *pr;
     ngx_http_webpubsub_ctx_t   *ctx;
     ngx_http_webpubsub_rest_t  *rest;
+
+    for (pr = r; pr; pr = pr->parent) {
+        if (pr->background) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "webpubsub: a token without an access key cannot "
+                          "be made for a background subrequest (mirror)");
+            return NGX_ERROR;
+        }
+    }
 
     ctx = ngx_http_webpubsub_get_ctx(r);
     if (ctx == NULL) {
