@@ -523,38 +523,14 @@ ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    if (authority.len < sizeof("https://x") - 1
-        || ngx_strncasecmp(authority.data, (u_char *) "https://", 8) != 0)
+    if (ngx_http_webpubsub_authority_uri(cf, "webpubsub_credential",
+                                         &authority, &tenant,
+                                         "/oauth2/v2.0/token", &cred->uri,
+                                         &olen)
+        != NGX_OK)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_credential\" directive: authority "
-                           "\"%V\" is not an https:// URL", &authority);
         return NGX_CONF_ERROR;
     }
-
-    /* "https://host[/path]/" + tenant + "/oauth2/v2.0/token" */
-
-    p = ngx_strlchr(authority.data + 8, authority.data + authority.len, '/');
-    olen = p ? (size_t) (p - authority.data) : authority.len;
-    path.data = p ? p : (u_char *) "/";
-    path.len = p ? (size_t) (authority.data + authority.len - p) : 1;
-
-    len = path.len + 1 + tenant.len + sizeof("/oauth2/v2.0/token") - 1;
-
-    cred->uri.data = ngx_pnalloc(cf->pool, len);
-    if (cred->uri.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_cpymem(cred->uri.data, path.data, path.len);
-
-    if (p[-1] != '/') {
-        *p++ = '/';
-    }
-
-    p = ngx_cpymem(p, tenant.data, tenant.len);
-    p = ngx_cpymem(p, "/oauth2/v2.0/token", sizeof("/oauth2/v2.0/token") - 1);
-    cred->uri.len = p - cred->uri.data;
 
     len = olen + cred->uri.len;
 
@@ -642,6 +618,57 @@ done:
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * A path on an Entra ID authority, "https://host[/path][/]": the path,
+ * then "/" tenant tail; *origin_len is the length of "https://host".
+ */
+
+ngx_int_t
+ngx_http_webpubsub_authority_uri(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *authority, ngx_str_t *tenant, const char *tail,
+    ngx_str_t *uri, size_t *origin_len)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   path;
+
+    if (authority->len < sizeof("https://x") - 1
+        || ngx_strncasecmp(authority->data, (u_char *) "https://", 8) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" directive: authority \"%V\" is not an "
+                           "https:// URL", directive, authority);
+        return NGX_ERROR;
+    }
+
+    p = ngx_strlchr(authority->data + 8, authority->data + authority->len,
+                    '/');
+
+    *origin_len = p ? (size_t) (p - authority->data) : authority->len;
+    path.data = p;
+    path.len = p ? (size_t) (authority->data + authority->len - p) : 0;
+
+    len = path.len + 1 + tenant->len + ngx_strlen(tail);
+
+    uri->data = ngx_pnalloc(cf->pool, len);
+    if (uri->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(uri->data, path.data, path.len);
+
+    if (path.len == 0 || p[-1] != '/') {
+        *p++ = '/';
+    }
+
+    p = ngx_cpymem(p, tenant->data, tenant->len);
+    p = ngx_cpymem(p, tail, ngx_strlen(tail));
+    uri->len = p - uri->data;
+
+    return NGX_OK;
 }
 
 

@@ -57,9 +57,9 @@ ngx_http_webpubsub_event_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_webpubsub_loc_conf_t *wlcf = conf;
 
     u_char                           *p;
-    size_t                            len;
+    size_t                            len, olen;
     ngx_str_t                        *value, name, v, tenant, audience,
-                                      object_id, authority, issuer, path,
+                                      object_id, authority, issuer,
                                       identity;
     ngx_uint_t                        i;
     ngx_http_webpubsub_event_auth_t  *auth;
@@ -152,43 +152,21 @@ ngx_http_webpubsub_event_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_str_set(&authority, "https://login.microsoftonline.com/");
     }
 
-    if (authority.len < sizeof("https://x") - 1
-        || ngx_strncasecmp(authority.data, (u_char *) "https://", 8) != 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webpubsub_event_auth\" directive: authority "
-                           "\"%V\" is not an https:// URL", &authority);
-        return NGX_CONF_ERROR;
-    }
-
     auth = ngx_pcalloc(cf->pool, sizeof(ngx_http_webpubsub_event_auth_t));
     if (auth == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    /* the path of the keys: "[/path]/" + tenant + "/discovery/v2.0/keys" */
+    /* the keys: "[/path]/" + tenant + "/discovery/v2.0/keys" */
 
-    p = ngx_strlchr(authority.data + 8, authority.data + authority.len, '/');
-    path.data = p ? p : (u_char *) "/";
-    path.len = p ? (size_t) (authority.data + authority.len - p) : 1;
-
-    len = path.len + 1 + tenant.len + sizeof("/discovery/v2.0/keys") - 1;
-
-    auth->uri.data = ngx_pnalloc(cf->pool, len);
-    if (auth->uri.data == NULL) {
+    if (ngx_http_webpubsub_authority_uri(cf, "webpubsub_event_auth",
+                                         &authority, &tenant,
+                                         "/discovery/v2.0/keys", &auth->uri,
+                                         &olen)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
-
-    p = ngx_cpymem(auth->uri.data, path.data, path.len);
-
-    if (p[-1] != '/') {
-        *p++ = '/';
-    }
-
-    p = ngx_cpymem(p, tenant.data, tenant.len);
-    p = ngx_cpymem(p, "/discovery/v2.0/keys",
-                   sizeof("/discovery/v2.0/keys") - 1);
-    auth->uri.len = p - auth->uri.data;
 
     /*
      * The issuers: the v1 form, which managed identities' tokens carry,

@@ -41,9 +41,6 @@
 /* a forced fetch (an unknown key id) at most this often (s) */
 #define NGX_HTTP_WEBPUBSUB_FETCH_FORCED   60
 
-/* of the request line a proxy sent, this much is logged */
-#define NGX_HTTP_WEBPUBSUB_FETCH_LINE_LOG  256
-
 
 typedef struct {
     uint32_t                   fingerprint;
@@ -593,9 +590,9 @@ ngx_http_webpubsub_fetch_start(ngx_http_request_t *r,
     fctx->routed = 0;
     fctx->misrouted = 0;
     fctx->answered = 0;
-    fctx->complete = 0;
-    fctx->too_big = 0;
-    fctx->out = NULL;
+    fctx->capture.complete = 0;
+    fctx->capture.too_big = 0;
+    fctx->capture.out = NULL;
 
     sr->method = fctx->req.method;
     sr->method_name = fctx->req.method_name;
@@ -816,6 +813,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
 {
     u_char                           *body, *buf;
     size_t                            len, n;
+    ngx_buf_t                        *out;
     time_t                            now, expires, refresh;
     const char                       *err;
     ngx_http_request_t               *sr;
@@ -849,17 +847,18 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
         return;
     }
 
-    if (fctx->too_big) {
+    if (fctx->capture.too_big) {
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
                                          "answered more than "
                                          "subrequest_output_buffer_size", 1);
         return;
     }
 
-    body = fctx->out ? fctx->out->pos : NULL;
-    len = fctx->out ? (size_t) (fctx->out->last - fctx->out->pos) : 0;
+    out = fctx->capture.out;
+    body = out ? out->pos : NULL;
+    len = out ? (size_t) (out->last - out->pos) : 0;
 
-    if (fctx->rc == NGX_ERROR || (sr->upstream && !fctx->complete)
+    if (fctx->rc == NGX_ERROR || (sr->upstream && !fctx->capture.complete)
         || (sr->headers_out.content_length_n >= 0
             && (off_t) len != sr->headers_out.content_length_n))
     {
@@ -1133,21 +1132,12 @@ static ngx_int_t
 ngx_http_webpubsub_fetch_check_proxy(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_http_webpubsub_fetch_ctx_t *fctx)
 {
-    u_char               *p, *last;
-    size_t                len;
-    ngx_buf_t            *b;
-    ngx_module_t         *proxy;
+    ngx_str_t             line;
     ngx_http_upstream_t  *u;
 
     u = sr->upstream;
-    proxy = ngx_http_webpubsub_find_proxy(0);
 
-    if (u == NULL || proxy == NULL
-        || (u->output.tag != (ngx_buf_tag_t) proxy
-            && (ngx_http_webpubsub_find_proxy(1) == NULL
-                || u->output.tag
-                   != (ngx_buf_tag_t) ngx_http_webpubsub_find_proxy(1))))
-    {
+    if (!ngx_http_webpubsub_proxied(u)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "webpubsub: location \"%V\" (for the %s of %s in "
                       "%s:%ui) answered without proxy_pass: make proxy_pass "
@@ -1157,63 +1147,30 @@ ngx_http_webpubsub_fetch_check_proxy(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (u->output.tag != (ngx_buf_tag_t) proxy
-        || u->request_bufs == NULL || u->request_bufs->buf == NULL
-        || !ngx_buf_in_memory(u->request_bufs->buf))
+    if (ngx_http_webpubsub_sent(u, &fctx->req.method_name, &fctx->req.uri,
+                                &line)
+        == NGX_OK)
     {
         return NGX_OK;
     }
 
-    b = u->request_bufs->buf;
-
-    len = fctx->req.method_name.len + 1 + fctx->req.uri.len
-          + sizeof(" HTTP/1.") - 1;
-
-    if ((size_t) (b->last - b->start) >= len) {
-        p = b->start;
-
-        if (ngx_strncmp(p, fctx->req.method_name.data,
-                        fctx->req.method_name.len) == 0
-            && p[fctx->req.method_name.len] == ' '
-            && ngx_strncmp(p + fctx->req.method_name.len + 1,
-                           fctx->req.uri.data, fctx->req.uri.len) == 0
-            && ngx_strncmp(p + len - (sizeof(" HTTP/1.") - 1), " HTTP/1.",
-                           sizeof(" HTTP/1.") - 1) == 0)
-        {
-            return NGX_OK;
-        }
-    }
-
-    last = ngx_strlchr(b->start, b->last, CR);
-    if (last == NULL) {
-        last = b->last;
-    }
-
-    len = ngx_min((size_t) (last - b->start),
-                  NGX_HTTP_WEBPUBSUB_FETCH_LINE_LOG);
-
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "webpubsub: location \"%V\" (for the %s of %s in %s:%ui) "
-                  "sent \"%*s\" instead of \"%V %V\": remove the URI part "
+                  "sent \"%V\" instead of \"%V %V\": remove the URI part "
                   "of its proxy_pass, and any rewrite there", &fctx->pass,
                   fctx->fetch->what, fctx->fetch->directive,
-                  fctx->fetch->file, fctx->fetch->line, len, b->start,
+                  fctx->fetch->file, fctx->fetch->line, &line,
                   &fctx->req.method_name, &fctx->req.uri);
 
     return NGX_DECLINED;
 }
 
 
-/* the answer of a fetch, kept in memory, bounded as a REST answer is */
+/* the answer of a fetch, kept as a REST call's */
 
 static ngx_int_t
 ngx_http_webpubsub_fetch_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    off_t                            size;
-    ssize_t                          n;
-    ngx_buf_t                       *b, *out;
-    ngx_chain_t                     *cl;
-    ngx_http_core_loc_conf_t        *clcf;
     ngx_http_webpubsub_fetch_ctx_t  *fctx;
 
     if (r->post_subrequest == NULL
@@ -1224,69 +1181,8 @@ ngx_http_webpubsub_fetch_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     fctx = r->post_subrequest->data;
 
-    for (cl = in; cl; cl = cl->next) {
-        b = cl->buf;
-        size = ngx_buf_size(b);
-
-        if ((b->last_in_chain || b->last_buf) && !fctx->done_sr
-            && fctx->sr == r)
-        {
-            fctx->complete = 1;
-        }
-
-        if (size == 0 || fctx->done_sr || fctx->sr != r || fctx->too_big) {
-            goto consumed;
-        }
-
-        if (fctx->out == NULL) {
-            clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-            if (r->headers_out.content_length_n
-                > (off_t) clcf->subrequest_output_buffer_size)
-            {
-                fctx->too_big = 1;
-                goto consumed;
-            }
-
-            fctx->out = ngx_create_temp_buf(r->pool,
-                                    r->headers_out.content_length_n > 0
-                                    ? (size_t) r->headers_out.content_length_n
-                                    : clcf->subrequest_output_buffer_size);
-            if (fctx->out == NULL) {
-                return NGX_ERROR;
-            }
-        }
-
-        out = fctx->out;
-
-        if (size > out->end - out->last) {
-            fctx->too_big = 1;
-            goto consumed;
-        }
-
-        if (ngx_buf_in_memory(b)) {
-            out->last = ngx_cpymem(out->last, b->pos, size);
-
-        } else {
-            n = ngx_read_file(b->file, out->last, size, b->file_pos);
-
-            if (n != size) {
-                return NGX_ERROR;
-            }
-
-            out->last += n;
-        }
-
-    consumed:
-
-        b->pos = b->last;
-
-        if (b->in_file) {
-            b->file_pos = b->file_last;
-        }
-    }
-
-    return NGX_OK;
+    return ngx_http_webpubsub_capture(r, in, &fctx->capture,
+                                      !fctx->done_sr && fctx->sr == r);
 }
 
 

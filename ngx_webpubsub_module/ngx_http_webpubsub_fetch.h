@@ -77,7 +77,7 @@ typedef struct {
     ngx_http_webpubsub_fetch_done_pt    done;
     ngx_http_webpubsub_fetch_req_t      req;
     ngx_http_request_t                 *sr;
-    ngx_buf_t                          *out;
+    ngx_http_webpubsub_capture_t        capture;    /* its answer */
     ngx_event_t                        *wait;
     time_t                              waited;     /* since */
     ngx_uint_t                          failures;   /* the slot's, then */
@@ -91,8 +91,6 @@ typedef struct {
     unsigned                            routed:1;
     unsigned                            misrouted:1;
     unsigned                            answered:1;
-    unsigned                            complete:1;
-    unsigned                            too_big:1;
     unsigned                            claimed:1;
     unsigned                            cleanup:1;
     unsigned                            fetched:1;  /* by this request */

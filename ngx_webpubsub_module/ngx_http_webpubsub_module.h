@@ -120,6 +120,14 @@ typedef struct {
 } ngx_http_webpubsub_event_t;
 
 
+/* the answer of a subrequest the module made for itself */
+typedef struct {
+    ngx_buf_t                 *out;
+    unsigned                   complete:1;  /* its last buffer came */
+    unsigned                   too_big:1;   /* and was not kept */
+} ngx_http_webpubsub_capture_t;
+
+
 /* what a request has computed, valid for the location conf it names */
 typedef struct {
     ngx_http_webpubsub_loc_conf_t  *conf;
@@ -162,7 +170,11 @@ void ngx_http_webpubsub_warn_shared(ngx_conf_t *cf, const char *directive,
     ngx_str_t *name);
 ngx_int_t ngx_http_webpubsub_set_header(ngx_pool_t *pool, ngx_table_elt_t *h,
     ngx_str_t *key, ngx_str_t *value);
-ngx_module_t *ngx_http_webpubsub_find_proxy(ngx_uint_t v2);
+ngx_uint_t ngx_http_webpubsub_proxied(ngx_http_upstream_t *u);
+ngx_int_t ngx_http_webpubsub_capture(ngx_http_request_t *r, ngx_chain_t *in,
+    ngx_http_webpubsub_capture_t *cap, ngx_uint_t active);
+ngx_int_t ngx_http_webpubsub_sent(ngx_http_upstream_t *u, ngx_str_t *method,
+    ngx_str_t *uri, ngx_str_t *line);
 void *ngx_http_webpubsub_create_main_conf(ngx_conf_t *cf);
 ngx_int_t ngx_http_webpubsub_eval_hub(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub, ngx_str_t *reason);
@@ -202,6 +214,9 @@ char *ngx_http_webpubsub_credential(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_webpubsub_event_auth(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_webpubsub_authority_uri(ngx_conf_t *cf,
+    const char *directive, ngx_str_t *authority, ngx_str_t *tenant,
+    const char *tail, ngx_str_t *uri, size_t *origin_len);
 ngx_int_t ngx_http_webpubsub_credential_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *token,
     void (*done)(ngx_http_request_t *r));

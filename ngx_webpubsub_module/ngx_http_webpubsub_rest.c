@@ -1014,9 +1014,9 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
     rest->routed = 0;
     rest->authorized = 0;
     rest->misrouted = 0;
-    rest->complete = 0;
-    rest->too_big = 0;
-    rest->out = NULL;
+    rest->capture.complete = 0;
+    rest->capture.too_big = 0;
+    rest->capture.out = NULL;
 
     sr->method_name.data = (u_char *) rest->op->method;
     sr->method_name.len = ngx_strlen(rest->op->method);
@@ -1220,21 +1220,11 @@ ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
 }
 
 
-/*
- * The body of a call, kept here rather than by the in-memory subrequest
- * machinery: there, a response over subrequest_output_buffer_size is an
- * error of the client's connection, which would then get no answer at
- * all instead of a 502.  The same size bounds it here.
- */
+/* the body of a call, kept by ngx_http_webpubsub_capture() */
 
 static ngx_int_t
 ngx_http_webpubsub_rest_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    off_t                       size;
-    ssize_t                     n;
-    ngx_buf_t                  *b, *out;
-    ngx_chain_t                *cl;
-    ngx_http_core_loc_conf_t   *clcf;
     ngx_http_webpubsub_rest_t  *rest;
 
     if (r->post_subrequest == NULL
@@ -1245,45 +1235,66 @@ ngx_http_webpubsub_rest_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     rest = r->post_subrequest->data;
 
+    return ngx_http_webpubsub_capture(r, in, &rest->capture,
+                                      !rest->done && rest->sr == r);
+}
+
+
+/*
+ * The answer of a subrequest the module made for itself, kept in
+ * memory up to subrequest_output_buffer_size: with the in-memory
+ * subrequest machinery, a larger one is an error of the client's
+ * connection, which would then get no answer at all instead of a 502.
+ * Nothing is passed on; "active" is false for an error page that follows
+ * a failure, or what comes after the outcome was taken.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_capture(ngx_http_request_t *r, ngx_chain_t *in,
+    ngx_http_webpubsub_capture_t *cap, ngx_uint_t active)
+{
+    off_t                       size;
+    ssize_t                     n;
+    ngx_buf_t                  *b, *out;
+    ngx_chain_t                *cl;
+    ngx_http_core_loc_conf_t   *clcf;
+
     for (cl = in; cl; cl = cl->next) {
         b = cl->buf;
         size = ngx_buf_size(b);
 
-        if ((b->last_in_chain || b->last_buf) && !rest->done
-            && rest->sr == r)
-        {
+        if ((b->last_in_chain || b->last_buf) && active) {
             /* upstream sends it only once the whole answer is in */
-            rest->complete = 1;
+            cap->complete = 1;
         }
 
-        if (size == 0 || rest->done || rest->sr != r || rest->too_big) {
-            /* an error page after a failure, or more than fits */
+        if (size == 0 || !active || cap->too_big) {
             goto consumed;
         }
 
-        if (rest->out == NULL) {
+        if (cap->out == NULL) {
             clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
             if (r->headers_out.content_length_n
                 > (off_t) clcf->subrequest_output_buffer_size)
             {
-                rest->too_big = 1;
+                cap->too_big = 1;
                 goto consumed;
             }
 
-            rest->out = ngx_create_temp_buf(r->pool,
+            cap->out = ngx_create_temp_buf(r->pool,
                                     r->headers_out.content_length_n > 0
                                     ? (size_t) r->headers_out.content_length_n
                                     : clcf->subrequest_output_buffer_size);
-            if (rest->out == NULL) {
+            if (cap->out == NULL) {
                 return NGX_ERROR;
             }
         }
 
-        out = rest->out;
+        out = cap->out;
 
         if (size > out->end - out->last) {
-            rest->too_big = 1;
+            cap->too_big = 1;
             goto consumed;
         }
 
@@ -1387,22 +1398,22 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
                                   "no valid HTTP response from the service");
     }
 
-    if (rest->out) {
-        body.data = rest->out->pos;
-        body.len = rest->out->last - rest->out->pos;
+    if (rest->capture.out) {
+        body.data = rest->capture.out->pos;
+        body.len = rest->capture.out->last - rest->capture.out->pos;
 
     } else {
         ngx_str_null(&body);
     }
 
-    if (rest->too_big) {
+    if (rest->capture.too_big) {
         return ngx_http_webpubsub_rest_fail(r, sr, NGX_HTTP_BAD_GATEWAY,
                                   "the service's response exceeds "
                                   "subrequest_output_buffer_size");
     }
 
     if (rest->rc == NGX_ERROR
-        || (sr->upstream && !rest->complete)
+        || (sr->upstream && !rest->capture.complete)
         || (sr->method != NGX_HTTP_HEAD
             && sr->headers_out.content_length_n >= 0
             && (off_t) body.len != sr->headers_out.content_length_n))
@@ -1569,10 +1580,10 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
         rest->items += page.items;
     }
 
-    if (rest->out) {
+    if (rest->capture.out) {
         /* the page's own pool: a large block, freed now */
-        ngx_pfree(rest->pool, rest->out->start);
-        rest->out = NULL;
+        ngx_pfree(rest->pool, rest->capture.out->start);
+        rest->capture.out = NULL;
     }
 
     rest->pages++;

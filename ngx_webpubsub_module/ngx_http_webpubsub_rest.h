@@ -55,7 +55,7 @@ struct ngx_http_webpubsub_rest_s {
     ngx_http_request_t             *sr;
     ngx_int_t                       rc;
     ngx_uint_t                      status;
-    ngx_buf_t                      *out;
+    ngx_http_webpubsub_capture_t    capture;       /* its answer */
 
     /* list_connections: the connections so far, as JSON array items */
     ngx_uint_t                      pages;
@@ -69,8 +69,6 @@ struct ngx_http_webpubsub_rest_s {
     unsigned                        authorized:1;  /* the token is in */
     unsigned                        misrouted:1;   /* refused and logged */
     unsigned                        answered:1;    /* a status line came */
-    unsigned                        too_big:1;
-    unsigned                        complete:1;    /* its last buffer came */
     unsigned                        http09:1;      /* but nothing valid */
     unsigned                        waiting:1;     /* for an Entra token */
 };

@@ -54,11 +54,18 @@ static ngx_str_t  ngx_http_webpubsub_rest_rewritten =
                "(a proxy_pass with a URI part?)");
 
 
-ngx_module_t *
-ngx_http_webpubsub_find_proxy(ngx_uint_t v2)
+/* an upstream of proxy_pass (HTTP/1.x, or HTTP/2 in newer nginx) */
+
+ngx_uint_t
+ngx_http_webpubsub_proxied(ngx_http_upstream_t *u)
 {
-    return v2 ? ngx_http_webpubsub_proxy_v2_module
-              : ngx_http_webpubsub_proxy_module;
+    return u != NULL
+           && ((ngx_http_webpubsub_proxy_module != NULL
+                && u->output.tag
+                   == (ngx_buf_tag_t) ngx_http_webpubsub_proxy_module)
+               || (ngx_http_webpubsub_proxy_v2_module != NULL
+                   && u->output.tag
+                      == (ngx_buf_tag_t) ngx_http_webpubsub_proxy_v2_module));
 }
 
 
@@ -226,9 +233,9 @@ static ngx_int_t
 ngx_http_webpubsub_rest_check_proxy(ngx_http_request_t *sr,
     ngx_http_webpubsub_rest_t *rest)
 {
-    u_char                         *p, *last, *origin;
-    size_t                          len, olen;
-    ngx_buf_t                      *b;
+    u_char                         *origin;
+    size_t                          olen;
+    ngx_str_t                       line;
     ngx_http_upstream_t            *u;
     ngx_http_core_loc_conf_t       *clcf;
     ngx_http_webpubsub_loc_conf_t  *wlcf;
@@ -240,13 +247,7 @@ ngx_http_webpubsub_rest_check_proxy(ngx_http_request_t *sr,
     origin = wlcf->endpoint->buf;
     olen = wlcf->endpoint->path_start;
 
-    if (u == NULL
-        || ngx_http_webpubsub_proxy_module == NULL
-        || (u->output.tag != (ngx_buf_tag_t) ngx_http_webpubsub_proxy_module
-            && (ngx_http_webpubsub_proxy_v2_module == NULL
-                || u->output.tag
-                   != (ngx_buf_tag_t) ngx_http_webpubsub_proxy_v2_module)))
-    {
+    if (!ngx_http_webpubsub_proxied(u)) {
         ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
                       "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
                       "(of webpubsub_rest in %s:%ui) answered without "
@@ -257,11 +258,41 @@ ngx_http_webpubsub_rest_check_proxy(ngx_http_request_t *sr,
         return NGX_DECLINED;
     }
 
-    /*
-     * HTTP/1.x: the request line is the start of the first buffer, as
-     * ngx_http_proxy_create_request() makes it; its pos moves as it is
-     * sent, its start does not.  HTTP/2 frames are not looked into.
-     */
+    if (ngx_http_webpubsub_sent(u, &sr->method_name, &rest->unparsed, &line)
+        == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                  "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
+                  "(of webpubsub_rest in %s:%ui) sent \"%V\" instead of "
+                  "\"%V %V\": remove the URI part of proxy_pass in location "
+                  "\"%V\" (\"proxy_pass %*s;\"), and any rewrite or "
+                  "proxy_method there",
+                  rest->op->name, &clcf->name, wlcf->rest_file,
+                  wlcf->rest_line, &line, &sr->method_name,
+                  &rest->unparsed, &clcf->name, olen, origin);
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * What the proxy module sent: NGX_OK if its request line is "method uri
+ * HTTP/1.x", or where it cannot be read (HTTP/2 frames); NGX_DECLINED
+ * with the line it sent (at most 256 bytes) for the log.  The line is the
+ * start of the first buffer, as ngx_http_proxy_create_request() makes it;
+ * its pos moves as it is sent, its start does not.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_sent(ngx_http_upstream_t *u, ngx_str_t *method,
+    ngx_str_t *uri, ngx_str_t *line)
+{
+    u_char     *p, *last;
+    size_t      len;
+    ngx_buf_t  *b;
 
     if (u->output.tag != (ngx_buf_tag_t) ngx_http_webpubsub_proxy_module
         || u->request_bufs == NULL || u->request_bufs->buf == NULL
@@ -272,17 +303,14 @@ ngx_http_webpubsub_rest_check_proxy(ngx_http_request_t *sr,
 
     b = u->request_bufs->buf;
 
-    len = sr->method_name.len + 1 + rest->unparsed.len
-          + sizeof(" HTTP/1.") - 1;
+    len = method->len + 1 + uri->len + sizeof(" HTTP/1.") - 1;
 
     if ((size_t) (b->last - b->start) >= len) {
         p = b->start;
 
-        if (ngx_strncmp(p, sr->method_name.data, sr->method_name.len) == 0
-            && p[sr->method_name.len] == ' '
-            && ngx_strncmp(p + sr->method_name.len + 1, rest->unparsed.data,
-                           rest->unparsed.len)
-               == 0
+        if (ngx_strncmp(p, method->data, method->len) == 0
+            && p[method->len] == ' '
+            && ngx_strncmp(p + method->len + 1, uri->data, uri->len) == 0
             && ngx_strncmp(p + len - (sizeof(" HTTP/1.") - 1), " HTTP/1.",
                            sizeof(" HTTP/1.") - 1)
                == 0)
@@ -296,18 +324,9 @@ ngx_http_webpubsub_rest_check_proxy(ngx_http_request_t *sr,
         last = b->last;
     }
 
-    len = ngx_min((size_t) (last - b->start),
-                  NGX_HTTP_WEBPUBSUB_REST_LINE_LOG);
-
-    ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
-                  "webpubsub: %s: location \"%V\" of webpubsub_rest_pass "
-                  "(of webpubsub_rest in %s:%ui) sent \"%*s\" instead of "
-                  "\"%V %V\": remove the URI part of proxy_pass in location "
-                  "\"%V\" (\"proxy_pass %*s;\"), and any rewrite or "
-                  "proxy_method there",
-                  rest->op->name, &clcf->name, wlcf->rest_file,
-                  wlcf->rest_line, len, b->start, &sr->method_name,
-                  &rest->unparsed, &clcf->name, olen, origin);
+    line->data = b->start;
+    line->len = ngx_min((size_t) (last - b->start),
+                        NGX_HTTP_WEBPUBSUB_REST_LINE_LOG);
 
     return NGX_DECLINED;
 }
