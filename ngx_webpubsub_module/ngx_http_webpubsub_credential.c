@@ -658,7 +658,11 @@ ngx_http_webpubsub_authority_uri(ngx_conf_t *cf, const char *directive,
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(uri->data, path.data, path.len);
+    p = uri->data;
+
+    if (path.len) {
+        p = ngx_cpymem(p, path.data, path.len);
+    }
 
     if (path.len == 0 || p[-1] != '/') {
         *p++ = '/';
