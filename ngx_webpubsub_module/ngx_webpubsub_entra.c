@@ -28,8 +28,6 @@
 #include "ngx_webpubsub_entra.h"
 
 
-/* 9999-12-31T23:59:59Z, as in ngx_webpubsub_reply.c */
-#define NGX_WEBPUBSUB_TIME_MAX        253402300799LL
 #define NGX_WEBPUBSUB_SKEW_MAX        86400
 
 /* what a client assertion's names may be: URLs and GUIDs, much longer */
@@ -58,7 +56,6 @@ static EVP_PKEY *ngx_webpubsub_rsa_public(const ngx_webpubsub_jwk_t *key);
 static const char *ngx_webpubsub_bearer_claims(json_t *claims,
     const ngx_webpubsub_bearer_rules_t *rules);
 static int ngx_webpubsub_claim_eq(json_t *v, const ngx_webpubsub_str_t *s);
-static int ngx_webpubsub_claim_time(json_t *v, int64_t *t);
 static int ngx_webpubsub_cert_no_password(char *buf, int size, int rwflag,
     void *data);
 static unsigned char *ngx_webpubsub_guid(unsigned char *dst);
@@ -404,40 +401,6 @@ ngx_webpubsub_claim_eq(json_t *v, const ngx_webpubsub_str_t *s)
 }
 
 
-/* a NumericDate (RFC 7519 2): a number of seconds, its fraction dropped */
-
-static int
-ngx_webpubsub_claim_time(json_t *v, int64_t *t)
-{
-    double      d;
-    json_int_t  i;
-
-    if (json_is_integer(v)) {
-        i = json_integer_value(v);
-
-        if (i < 0 || i > NGX_WEBPUBSUB_TIME_MAX) {
-            return 0;
-        }
-
-        *t = (int64_t) i;
-        return 1;
-    }
-
-    if (json_is_real(v)) {
-        d = json_real_value(v);
-
-        if (!(d >= 0 && d <= (double) NGX_WEBPUBSUB_TIME_MAX)) {
-            return 0;
-        }
-
-        *t = (int64_t) d;
-        return 1;
-    }
-
-    return 0;
-}
-
-
 static const char *
 ngx_webpubsub_bearer_claims(json_t *claims,
     const ngx_webpubsub_bearer_rules_t *rules)
@@ -481,7 +444,7 @@ ngx_webpubsub_bearer_claims(json_t *claims,
         return ngx_webpubsub_bearer_audience;
     }
 
-    if (!ngx_webpubsub_claim_time(json_object_get(claims, "exp"), &t)) {
+    if (!ngx_webpubsub_reply_seconds(json_object_get(claims, "exp"), 0, &t)) {
         return ngx_webpubsub_bearer_no_exp;
     }
 
@@ -492,7 +455,7 @@ ngx_webpubsub_bearer_claims(json_t *claims,
     v = json_object_get(claims, "nbf");
 
     if (v != NULL) {
-        if (!ngx_webpubsub_claim_time(v, &t)) {
+        if (!ngx_webpubsub_reply_seconds(v, 0, &t)) {
             return ngx_webpubsub_bearer_bad_nbf;
         }
 
@@ -504,7 +467,7 @@ ngx_webpubsub_bearer_claims(json_t *claims,
     v = json_object_get(claims, "iat");
 
     if (v != NULL) {
-        if (!ngx_webpubsub_claim_time(v, &t)) {
+        if (!ngx_webpubsub_reply_seconds(v, 0, &t)) {
             return ngx_webpubsub_bearer_bad_iat;
         }
 

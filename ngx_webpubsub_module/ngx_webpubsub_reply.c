@@ -15,8 +15,6 @@
 #include "ngx_webpubsub_reply.h"
 
 
-/* 9999-12-31T23:59:59Z: later times are refused, so sums cannot overflow */
-#define NGX_WEBPUBSUB_TIME_MAX     253402300799LL
 
 /* msal's margin: a token is renewed 5 minutes before it expires */
 #define NGX_WEBPUBSUB_REFRESH_MARGIN  300
@@ -24,7 +22,6 @@
 
 static json_t *ngx_webpubsub_reply_load(const unsigned char *body,
     size_t len);
-static int ngx_webpubsub_reply_seconds(json_t *v, int64_t *sec);
 static int ngx_webpubsub_reply_digits(const unsigned char *p, size_t len,
     int64_t *n);
 static int ngx_webpubsub_reply_rfc3339(const unsigned char *p, size_t len,
@@ -253,15 +250,17 @@ done:
 
 
 /*
- * A count of seconds: a JSON integer, a real (its fraction dropped) or a
- * string of digits, from 0 to NGX_WEBPUBSUB_TIME_MAX.  1 if it is one.
+ * A count of seconds: a JSON integer, a real (its fraction dropped) or,
+ * if strings, a string of digits, from 0 to NGX_WEBPUBSUB_TIME_MAX.  1 if
+ * it is one.  Also the NumericDate of a JWT's claims (RFC 7519 2).
  */
 
-static int
-ngx_webpubsub_reply_seconds(json_t *v, int64_t *sec)
+int
+ngx_webpubsub_reply_seconds(const void *json, int strings, int64_t *sec)
 {
-    double      d;
-    json_int_t  i;
+    json_t      *v = (json_t *) json;
+    double       d;
+    json_int_t   i;
 
     if (json_is_integer(v)) {
         i = json_integer_value(v);
@@ -287,7 +286,7 @@ ngx_webpubsub_reply_seconds(json_t *v, int64_t *sec)
         return 1;
     }
 
-    if (json_is_string(v)) {
+    if (strings && json_is_string(v)) {
         return ngx_webpubsub_reply_digits(
                    (const unsigned char *) json_string_value(v),
                    json_string_length(v), sec);
@@ -513,7 +512,7 @@ ngx_webpubsub_reply_identity_token(const unsigned char *body, size_t len,
     refresh_in = json_is_null(refresh_in) ? NULL : refresh_in;
 
     if (on != NULL) {
-        if (!ngx_webpubsub_reply_seconds(on, &expires)
+        if (!ngx_webpubsub_reply_seconds(on, 1, &expires)
             && !(json_is_string(on)
                  && ngx_webpubsub_reply_rfc3339(
                         (const unsigned char *) json_string_value(on),
@@ -524,7 +523,7 @@ ngx_webpubsub_reply_identity_token(const unsigned char *body, size_t len,
         }
 
     } else if (in != NULL) {
-        if (!ngx_webpubsub_reply_seconds(in, &sec)) {
+        if (!ngx_webpubsub_reply_seconds(in, 1, &sec)) {
             rv = ngx_webpubsub_reply_expires_in;
             goto done;
         }
@@ -545,7 +544,7 @@ ngx_webpubsub_reply_identity_token(const unsigned char *body, size_t len,
     refresh = expires - NGX_WEBPUBSUB_REFRESH_MARGIN;
 
     if (refresh_in != NULL) {
-        if (!ngx_webpubsub_reply_seconds(refresh_in, &sec)) {
+        if (!ngx_webpubsub_reply_seconds(refresh_in, 1, &sec)) {
             rv = ngx_webpubsub_reply_refresh_in;
             goto done;
         }

@@ -32,6 +32,9 @@
  */
 #define NGX_WEBPUBSUB_REPLY_MAX  (64 * 1024 * 1024)
 
+/* 9999-12-31T23:59:59Z: later times are refused, so sums cannot overflow */
+#define NGX_WEBPUBSUB_TIME_MAX   253402300799LL
+
 
 /* one page of list_connections, {"value": [{...}, ...], "nextLink": ...} */
 typedef struct {
@@ -126,6 +129,13 @@ const char *ngx_webpubsub_reply_identity_token(const unsigned char *body,
  */
 const char *ngx_webpubsub_reply_jwks(const unsigned char *body, size_t len,
     ngx_webpubsub_jwk_t *keys, size_t max, size_t *nkeys);
+
+
+/*
+ * Seconds in a JSON value (a json_t *): an integer, a real (its fraction
+ * dropped) or, if strings, a string of digits, in 0..year 9999.  1 if so.
+ */
+int ngx_webpubsub_reply_seconds(const void *json, int strings, int64_t *sec);
 
 
 #endif /* _NGX_WEBPUBSUB_REPLY_H_INCLUDED_ */
