@@ -94,21 +94,12 @@ ngx_http_webpubsub_event_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_null(&issuer);
 
     for (i = 2; i < cf->args->nelts; i++) {
-        p = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
-
-        if (p == NULL || p == value[i].data
-            || p + 1 == value[i].data + value[i].len)
+        if (ngx_http_webpubsub_name_value(cf, "webpubsub_event_auth", &value[i],
+                                          &name, &v)
+            != NGX_OK)
         {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"webpubsub_event_auth\" directive: "
-                               "\"%V\" is not name=value", &value[i]);
             return NGX_CONF_ERROR;
         }
-
-        name.data = value[i].data;
-        name.len = p - value[i].data;
-        v.data = p + 1;
-        v.len = value[i].data + value[i].len - v.data;
 
         if (name.len == 9 && ngx_strncmp(name.data, "tenant_id", 9) == 0
             && tenant.data == NULL)

@@ -1038,26 +1038,10 @@ ngx_http_webpubsub_fetch_route(ngx_http_request_t *sr)
     }
 
     if (fctx->req.body.len) {
-        rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+        rb = ngx_http_webpubsub_body(sr->pool, &fctx->req.body);
         if (rb == NULL) {
             return NGX_ERROR;
         }
-
-        rb->bufs = ngx_alloc_chain_link(sr->pool);
-        if (rb->bufs == NULL) {
-            return NGX_ERROR;
-        }
-
-        rb->bufs->buf = ngx_calloc_buf(sr->pool);
-        if (rb->bufs->buf == NULL) {
-            return NGX_ERROR;
-        }
-
-        rb->bufs->next = NULL;
-        rb->bufs->buf->pos = fctx->req.body.data;
-        rb->bufs->buf->last = fctx->req.body.data + fctx->req.body.len;
-        rb->bufs->buf->memory = 1;
-        rb->bufs->buf->last_buf = 1;
 
         sr->request_body = rb;
     }

@@ -1298,6 +1298,70 @@ ngx_http_webpubsub_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
+ * A "name=value" argument of a directive, both parts non-empty: NGX_OK,
+ * or NGX_ERROR once an [emerg] line names the directive and the argument.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_name_value(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *arg, ngx_str_t *name, ngx_str_t *value)
+{
+    u_char  *eq;
+
+    eq = ngx_strlchr(arg->data, arg->data + arg->len, '=');
+
+    if (eq == NULL || eq == arg->data || eq + 1 == arg->data + arg->len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" directive: \"%V\" is not name=value",
+                           directive, arg);
+        return NGX_ERROR;
+    }
+
+    name->data = arg->data;
+    name->len = eq - arg->data;
+    value->data = eq + 1;
+    value->len = arg->data + arg->len - value->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * An in-memory request body of a subrequest the module makes: the bytes
+ * of s, in one buffer, in pool.
+ */
+
+ngx_http_request_body_t *
+ngx_http_webpubsub_body(ngx_pool_t *pool, ngx_str_t *s)
+{
+    ngx_http_request_body_t  *rb;
+
+    rb = ngx_pcalloc(pool, sizeof(ngx_http_request_body_t));
+    if (rb == NULL) {
+        return NULL;
+    }
+
+    rb->bufs = ngx_alloc_chain_link(pool);
+    if (rb->bufs == NULL) {
+        return NULL;
+    }
+
+    rb->bufs->buf = ngx_calloc_buf(pool);
+    if (rb->bufs->buf == NULL) {
+        return NULL;
+    }
+
+    rb->bufs->next = NULL;
+    rb->bufs->buf->pos = s->data;
+    rb->bufs->buf->last = s->data + s->len;
+    rb->bufs->buf->memory = 1;
+    rb->bufs->buf->last_buf = 1;
+
+    return rb;
+}
+
+
+/*
  * A secret's file, read whole at configuration time into cf->pool (with
  * a byte to spare past its end): NGX_OK, or NGX_ERROR once an [emerg]
  * line names the directive, the file and what is wrong with it.  name

@@ -164,6 +164,11 @@ char *ngx_http_webpubsub_check_location(ngx_conf_t *cf,
     const char *missing, ngx_uint_t hub);
 ngx_module_t *ngx_http_webpubsub_find_module(ngx_cycle_t *cycle,
     char *name);
+ngx_int_t ngx_http_webpubsub_name_value(ngx_conf_t *cf,
+    const char *directive, ngx_str_t *arg, ngx_str_t *name,
+    ngx_str_t *value);
+ngx_http_request_body_t *ngx_http_webpubsub_body(ngx_pool_t *pool,
+    ngx_str_t *s);
 ngx_int_t ngx_http_webpubsub_read_file(ngx_conf_t *cf, const char *directive,
     ngx_str_t *name, size_t max, ngx_str_t *data, ngx_uint_t *shared);
 void ngx_http_webpubsub_warn_shared(ngx_conf_t *cf, const char *directive,

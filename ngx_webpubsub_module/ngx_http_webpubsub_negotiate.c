@@ -487,14 +487,13 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (wlcf->keys == NULL) {
-        return ngx_http_webpubsub_token_args(r, wlcf, t, &claims);
-    }
-
     path = ngx_webpubsub_client_path(wlcf->protocol);
     path_len = ngx_strlen(path);
 
-    /* the audience is the endpoint's http(s) form, the URL its ws(s) form */
+    /*
+     * The audience is the endpoint's http(s) form, the URL its ws(s) form;
+     * Socket.IO's path is taken from it, whoever signs the token.
+     */
 
     len = wlcf->endpoint->len + path_len + hub.len;
 
@@ -503,15 +502,19 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    claims.aud.data = p;
-    claims.aud.len = len;
-
     t->aud.data = p;
     t->aud.len = len;
 
     p = ngx_cpymem(p, wlcf->endpoint->buf, wlcf->endpoint->len);
     p = ngx_cpymem(p, path, path_len);
     ngx_memcpy(p, hub.data, hub.len);
+
+    if (wlcf->keys == NULL) {
+        return ngx_http_webpubsub_token_args(r, wlcf, t, &claims);
+    }
+
+    claims.aud.data = t->aud.data;
+    claims.aud.len = t->aud.len;
 
     claims.iat = ngx_time();
     claims.exp = claims.iat + wlcf->ttl;
@@ -539,22 +542,6 @@ ngx_http_webpubsub_token_urls(ngx_http_request_t *r,
 
     path = ngx_webpubsub_client_path(wlcf->protocol);
     path_len = ngx_strlen(path);
-
-    if (t->aud.len == 0) {
-        /* the service's token: its audience, for Socket.IO's path */
-
-        len = wlcf->endpoint->len + path_len + t->hub.len;
-
-        t->aud.data = ngx_pnalloc(r->pool, len);
-        if (t->aud.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_cpymem(t->aud.data, wlcf->endpoint->buf, wlcf->endpoint->len);
-        p = ngx_cpymem(p, path, path_len);
-        ngx_memcpy(p, t->hub.data, t->hub.len);
-        t->aud.len = len;
-    }
 
     len = wlcf->client_base.len + path_len + t->hub.len;
 

@@ -942,26 +942,10 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
         break;
 
     case NGX_WEBPUBSUB_REST_GROUPS:
-        rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+        rb = ngx_http_webpubsub_body(r->pool, &rest->body);
         if (rb == NULL) {
             return NGX_ERROR;
         }
-
-        rb->bufs = ngx_alloc_chain_link(r->pool);
-        if (rb->bufs == NULL) {
-            return NGX_ERROR;
-        }
-
-        rb->bufs->buf = ngx_calloc_buf(r->pool);
-        if (rb->bufs->buf == NULL) {
-            return NGX_ERROR;
-        }
-
-        rb->bufs->next = NULL;
-        rb->bufs->buf->pos = rest->body.data;
-        rb->bufs->buf->last = rest->body.data + rest->body.len;
-        rb->bufs->buf->memory = 1;
-        rb->bufs->buf->last_buf = 1;
 
         headers.content_length_n = rest->body.len;
         break;

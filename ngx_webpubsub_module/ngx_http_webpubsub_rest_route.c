@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_webpubsub_rest_nested(ngx_array_t *a,
     ngx_http_core_loc_conf_t *pclcf);
 static ngx_int_t ngx_http_webpubsub_rest_tree(ngx_array_t *a,
     ngx_http_location_tree_node_t *node);
+static ngx_http_core_loc_conf_t *ngx_http_webpubsub_rest_find(
+    ngx_array_t *all, ngx_str_t *pass);
 static ngx_int_t ngx_http_webpubsub_check_pass(ngx_conf_t *cf,
     ngx_array_t *all, ngx_str_t *pass, const char *directive, u_char *file,
     ngx_uint_t line);
@@ -346,7 +348,7 @@ ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf)
     size_t                          olen;
     u_char                         *origin;
     ngx_str_t                      *pass;
-    ngx_uint_t                      s, i, j;
+    ngx_uint_t                      s, i;
     ngx_array_t                     all;
     ngx_http_core_loc_conf_t      **clcfp, *clcf, *target;
     ngx_http_core_srv_conf_t      **cscfp;
@@ -456,24 +458,7 @@ ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf)
                 return NGX_ERROR;
             }
 
-            target = NULL;
-
-            for (j = 0; j < all.nelts; j++) {
-#if (NGX_PCRE)
-                if (clcfp[j]->regex) {
-                    continue;
-                }
-#endif
-                if (!clcfp[j]->named
-                    && clcfp[j]->name.len == pass->len
-                    && ngx_strncmp(clcfp[j]->name.data, pass->data,
-                                   pass->len)
-                       == 0)
-                {
-                    target = clcfp[j];
-                    break;
-                }
-            }
+            target = ngx_http_webpubsub_rest_find(&all, pass);
 
             if (target == NULL) {
                 ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -535,9 +520,8 @@ static ngx_int_t
 ngx_http_webpubsub_check_pass(ngx_conf_t *cf, ngx_array_t *all,
     ngx_str_t *pass, const char *directive, u_char *file, ngx_uint_t line)
 {
-    ngx_uint_t                  j;
     const char                 *fix;
-    ngx_http_core_loc_conf_t  **clcfp, *target;
+    ngx_http_core_loc_conf_t   *target;
 
     if (pass->len == 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -546,22 +530,7 @@ ngx_http_webpubsub_check_pass(ngx_conf_t *cf, ngx_array_t *all,
         return NGX_ERROR;
     }
 
-    clcfp = all->elts;
-    target = NULL;
-
-    for (j = 0; j < all->nelts; j++) {
-#if (NGX_PCRE)
-        if (clcfp[j]->regex) {
-            continue;
-        }
-#endif
-        if (!clcfp[j]->named && clcfp[j]->name.len == pass->len
-            && ngx_strncmp(clcfp[j]->name.data, pass->data, pass->len) == 0)
-        {
-            target = clcfp[j];
-            break;
-        }
-    }
+    target = ngx_http_webpubsub_rest_find(all, pass);
 
     if (target == NULL) {
         fix = "its server has no location of that name: add one, "
@@ -582,6 +551,33 @@ ngx_http_webpubsub_check_pass(ngx_conf_t *cf, ngx_array_t *all,
                   directive, pass, file, line, fix);
 
     return NGX_ERROR;
+}
+
+
+/* the location a subrequest to pass would be checked against, or NULL */
+
+static ngx_http_core_loc_conf_t *
+ngx_http_webpubsub_rest_find(ngx_array_t *all, ngx_str_t *pass)
+{
+    ngx_uint_t                  i;
+    ngx_http_core_loc_conf_t  **clcfp;
+
+    clcfp = all->elts;
+
+    for (i = 0; i < all->nelts; i++) {
+#if (NGX_PCRE)
+        if (clcfp[i]->regex) {
+            continue;
+        }
+#endif
+        if (!clcfp[i]->named && clcfp[i]->name.len == pass->len
+            && ngx_strncmp(clcfp[i]->name.data, pass->data, pass->len) == 0)
+        {
+            return clcfp[i];
+        }
+    }
+
+    return NULL;
 }
 
 
