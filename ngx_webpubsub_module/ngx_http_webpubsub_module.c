@@ -17,6 +17,7 @@
 
 static ngx_int_t ngx_http_webpubsub_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webpubsub_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_webpubsub_init_module(ngx_cycle_t *cycle);
 static void *ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -241,7 +242,7 @@ ngx_module_t  ngx_http_webpubsub_module = {
     ngx_http_webpubsub_commands,           /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_webpubsub_init_module,        /* init module */
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -697,6 +698,22 @@ ngx_http_webpubsub_add_variables(ngx_conf_t *cf)
         var->get_handler = v->get_handler;
         var->data = v->data;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Once per configuration load, in the master: which release of the module
+ * a binary loaded is what an operator asks first when behaviour differs
+ * between two hosts.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_init_module(ngx_cycle_t *cycle)
+{
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                  "ngx_http_webpubsub_module/" NGX_HTTP_WEBPUBSUB_VERSION);
 
     return NGX_OK;
 }

@@ -16,6 +16,15 @@
 #include "ngx_webpubsub_rest.h"
 
 
+/*
+ * The release, as "major.minor.patch" and as a number that grows with it
+ * (major * 1000000 + minor * 1000 + patch), for #if tests in other modules;
+ * CHANGES lists what each release changed.
+ */
+#define NGX_HTTP_WEBPUBSUB_VERSION      "0.1.0"
+#define ngx_http_webpubsub_version      1000
+
+
 /* the longest user id, role or group a token may carry, in bytes */
 #define NGX_HTTP_WEBPUBSUB_VALUE_MAX  4096
 
