@@ -23,7 +23,8 @@ PROVE      = prove -j2 -r t/
 RUN_PORT  ?= 8080
 AUTH      ?= key
 
-.PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench soak fuzz fuzz-build test-asan-full clean
+.PHONY: all deps build build-asan unit unit-asan test test-asan test-valgrind run bench soak fuzz fuzz-build test-asan-full clean \
+	install uninstall deb deb-check version-check
 
 all: build
 
@@ -158,6 +159,31 @@ test-valgrind: deps build
 run: build
 	tools/deps.sh run
 	RUN_PORT=$(RUN_PORT) AUTH=$(AUTH) tools/run.sh $(MODULE)
+
+# into the installed nginx: the .so where it looks for modules, the
+# load_module snippet where the distribution includes them (tools/install.sh
+# lists DESTDIR, MODULES_PATH, LAYOUT, SNIPPET_DIR and the other settings)
+install: build
+	tools/install.sh install $(MODULE)
+
+uninstall:
+	tools/install.sh uninstall
+
+# the Debian package libnginx-mod-http-webpubsub, built with debhelper and
+# dh_nginx in build/deb/ (its path is the last line), and its check: the
+# contents, dependencies, maintainer scripts, hardening, a private nginx
+# with the unpacked module, and make install into DESTDIRs
+deb:
+	tools/deps.sh deb
+	tools/deb.sh
+
+deb-check: build
+	tools/deps.sh deb
+	tools/deb-check.sh
+
+# NGX_HTTP_WEBPUBSUB_VERSION is CHANGES' and debian/changelog's newest
+version-check:
+	tools/version.sh check
 
 clean:
 	rm -rf $(BUILD)

@@ -3,7 +3,7 @@
 # is missing: Debian packages, then the npm packages locked in
 # emulator/package-lock.json (the local Web PubSub emulator),
 # demo/package-lock.json (the chat app) and t/package-lock.json (the tests).
-# Usage: tools/deps.sh [build|run|test|fuzz|bench]
+# Usage: tools/deps.sh [build|run|test|fuzz|bench|deb]
 set -eu
 
 need=${1:-test}
@@ -16,6 +16,10 @@ fi
 if [ "$need" = bench ]; then
     # load generator, njs for the njs negotiate handler, the chart
     pkgs="$pkgs wrk apache2-utils curl bc valgrind libnginx-mod-http-js gnuplot-nox"
+fi
+if [ "$need" = deb ]; then
+    # the package's build (debhelper, dh_nginx from nginx-dev) and check
+    pkgs="$pkgs dpkg-dev debhelper fakeroot binutils curl"
 fi
 if [ "$need" = run ] || [ "$need" = test ] || [ "$need" = bench ]; then
     pkgs="$pkgs curl"
