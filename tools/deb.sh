@@ -5,6 +5,10 @@
 # build/deb/, so that no build product lands in the checkout, and prints
 # the .deb's path on its last line.  The package fits the installed
 # nginx-dev's nginx only (it depends on that nginx's ABI).
+# The source format is "3.0 (native)": debian/ lives in the module's own
+# repository and the package's version is the module's, with no Debian
+# revision; "3.0 (quilt)" is for packaging kept apart from an upstream
+# tarball, with patches, which this project has neither of.
 # Usage: tools/deb.sh
 set -eu
 
