@@ -314,8 +314,8 @@ ngx_int_t
 ngx_http_webpubsub_status_init_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                       i;
-    ngx_list_part_t                 *part;
     ngx_shm_zone_t                  *zone;
+    ngx_list_part_t                 *part;
     ngx_http_webpubsub_status_sh_t  *sh;
 
     ngx_http_webpubsub_counters = NULL;
