@@ -12,8 +12,9 @@
 #   7  REST location vs the SDK's sendToAll (Node)           bench/rest.sh
 #   8  REST with a cached Entra ID token vs REST with a key  bench/entra.sh
 #   9  negotiate via :generateToken vs the SDK with a credential  entra.sh
-#  10  instructions per token in the core (callgrind)        build/token_cost
-#  11  instructions per negotiate request above "return 200", the module
+#  10  negotiate with webpubsub_status counters vs without   bench/status.sh
+#  11  instructions per token in the core (callgrind)        build/token_cost
+#  12  instructions per negotiate request above "return 200", the module
 #      and the njs handler (callgrind on one nginx process)
 #
 # One nginx worker for every measured server, wrk on 127.0.0.1, every run
@@ -29,7 +30,7 @@ out="$top/build/bench"
 tsv="$out/results.tsv"
 png="$out/results.png"
 key="bench-key-0123456789abcdef"
-# the ports, all on 127.0.0.1, from BENCH_BASE_PORT on (12 of them)
+# the ports, all on 127.0.0.1, from BENCH_BASE_PORT on (14 of them)
 base=${BENCH_BASE_PORT:-18110}
 nport=$base                 # negotiate.sh: nginx, +1 the Node server
 gport=$((base + 2))         # gateway.sh: front, +1 upstream
@@ -37,6 +38,7 @@ rport=$((base + 4))         # rest.sh: front, +1 service stand-in
 fport=$((base + 6))         # REST check: nginx, +1 verifying stand-in
 cport=$((base + 8))         # nginx under callgrind
 eport=$((base + 9))         # entra.sh: front, +1 stand-in, +2 its https
+sport=$((base + 12))        # status.sh: without counters, +1 with them
 njs=/usr/lib/nginx/modules/ngx_http_js_module.so
 export NODE_PATH="$top/t/node_modules"
 
@@ -66,10 +68,10 @@ rm -f "$tsv" "$png" "$out/results.txt"
 
 # every port free before anything starts (curl: 7 = connection refused)
 p=$base
-while [ $p -le $((base + 11)) ]; do
+while [ $p -le $((base + 13)) ]; do
     st=0; curl -s -m 2 -o /dev/null "http://127.0.0.1:$p/" || st=$?
     [ $st = 7 ] || fail "port $p on 127.0.0.1 is in use; set BENCH_BASE_PORT" \
-        "to the first of 12 free ports"
+        "to the first of 14 free ports"
     p=$((p + 1))
 done
 
@@ -84,7 +86,7 @@ cat "$out/results.txt"
 if [ "$(echo "$load > 0.5" | bc -l)" = 1 ]; then
     echo "warning: the machine is busy (load $load): other processes compete" \
          "for the CPU, so req/s figures are distorted; instruction counts" \
-         "(rows 10-11) are not" | tee -a "$out/results.txt" >&2
+         "(rows 11-12) are not" | tee -a "$out/results.txt" >&2
 fi
 
 # run NAME PORT LIMIT SCRIPT: a bench script on ports from PORT on, with
@@ -172,6 +174,7 @@ run negotiate $nport $((secs * rounds * 4 + 180)) "$top/bench/negotiate.sh"
 run gateway $gport $((secs * rounds * 2 + 120)) "$top/bench/gateway.sh"
 run rest $rport $((secs * rounds * 4 + 180)) "$top/bench/rest.sh"
 run entra $eport $((secs * rounds * 4 + 180)) "$top/bench/entra.sh"
+run status $sport $((secs * rounds * 2 + 120)) "$top/bench/status.sh"
 
 # --- instructions (callgrind) -------------------------------------------
 
@@ -258,6 +261,7 @@ set -- $(all_line rest 2) "" "" ""; rs_b=$1; rs_m=$2; rs_r=$3
 set -- $(all_line rest 3) "" "" ""; rn_b=$1; rn_m=$2; rn_r=$3
 set -- $(all_line entra 1) "" "" ""; ek_b=$1; ek_m=$2; ek_r=$3
 set -- $(all_line entra 2) "" "" ""; en_b=$1; en_m=$2; en_r=$3
+set -- $(all_line status 1) "" "" ""; st_b=$1; st_m=$2; st_r=$3
 
 # row NAME SHORT BASELINE_NAME BASELINE MEASURED RATIO GOAL
 row() {
@@ -292,6 +296,8 @@ row "REST with a cached Entra ID token vs with a key" "REST Entra / key" \
     "access key" "$ek_b" "$ek_m" "$ek_r" 0.95
 row "negotiate via :generateToken vs Node SDK with a credential" \
     "negotiate Entra / Node SDK" "Node SDK" "$en_b" "$en_m" "$en_r" -
+row "negotiate with webpubsub_status counters vs without" \
+    "counters" "no counters" "$st_b" "$st_m" "$st_r" 0.97
 row "instructions per token, core (callgrind)" "-" \
     "-" "-" "$core_ir" - -
 row "instructions per request over return 200: njs, module" "-" \
@@ -300,8 +306,8 @@ row "instructions per request over return 200: njs, module" "-" \
 {
 echo
 echo "== results: $rounds rounds of ${secs}s, 1 nginx worker, wrk -t1 -c32 on 127.0.0.1"
-echo "   rows 1-9 in requests/s, ratio = measured / baseline, higher is better;"
-echo "   rows 10-11 in instructions (callgrind), lower is better"
+echo "   rows 1-10 in requests/s, ratio = measured / baseline, higher is better;"
+echo "   rows 11-12 in instructions (callgrind), lower is better"
 echo
 awk -F '\t' '
 NR == 1 {

@@ -15,6 +15,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webpubsub_module.h"
+#include "ngx_http_webpubsub_status.h"
 
 
 typedef struct {
@@ -66,6 +67,8 @@ static ngx_int_t ngx_http_webpubsub_exempt(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_stray(ngx_http_request_t *r);
 static void ngx_http_webpubsub_log_refusal(ngx_http_request_t *r,
     ngx_uint_t level, ngx_http_webpubsub_event_t *ev);
+static void ngx_http_webpubsub_count_accepted(ngx_http_request_t *r,
+    ngx_http_webpubsub_event_t *ev);
 static ngx_int_t ngx_http_webpubsub_is_version(ngx_str_t *v);
 static ngx_int_t ngx_http_webpubsub_header_is(ngx_table_elt_t *h,
     ngx_str_t *name);
@@ -126,6 +129,7 @@ ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "webpubsub event \"%V\" of hub \"%V\" accepted",
                        &ev->type, &ev->hub);
+        ngx_http_webpubsub_count_accepted(r, ev);
         return NGX_DECLINED;
     }
 
@@ -139,6 +143,12 @@ ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
         /* a GET from a browser is no webhook: a client mistake */
         ngx_http_webpubsub_log_refusal(r, ev->status == NGX_HTTP_NOT_ALLOWED
                                           ? NGX_LOG_INFO : NGX_LOG_WARN, ev);
+
+        ngx_http_webpubsub_count_main(r, (r->method == NGX_HTTP_OPTIONS)
+                                         ? NGX_HTTP_WEBPUBSUB_HANDSHAKES
+                                           + NGX_HTTP_WEBPUBSUB_HS_REFUSED
+                                         : NGX_HTTP_WEBPUBSUB_EV_REFUSED
+                                           + ev->refused);
 
         rc = ngx_http_webpubsub_reject(r, ev);
         ngx_http_finalize_request(r, rc);
@@ -156,6 +166,9 @@ ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_webpubsub_count_main(r, NGX_HTTP_WEBPUBSUB_HANDSHAKES
+                                     + NGX_HTTP_WEBPUBSUB_HS_ACCEPTED);
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = 0;
@@ -277,6 +290,8 @@ ngx_http_webpubsub_stray(ngx_http_request_t *r)
                 "CloudEvents request outside the event handler gateway");
 
     ngx_http_webpubsub_log_refusal(r, NGX_LOG_WARN, &ev);
+    ngx_http_webpubsub_count_main(r, NGX_HTTP_WEBPUBSUB_EV_REFUSED
+                                     + NGX_HTTP_WEBPUBSUB_REF_STRAY);
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
@@ -324,6 +339,41 @@ ngx_http_webpubsub_log_refusal(ngx_http_request_t *r, ngx_uint_t level,
                   "ce-type \"%V\", ce-hub \"%V\", origin \"%V\"",
                   ev->status, &ev->reason, &r->uri, &attr[0], &attr[1],
                   &attr[2]);
+}
+
+
+/*
+ * An event on its way to the application, counted by type: ce-type has
+ * been checked, "azure.webpubsub.sys.*" is one of three, anything else
+ * is "azure.webpubsub.user.*".
+ */
+
+static void
+ngx_http_webpubsub_count_accepted(ngx_http_request_t *r,
+    ngx_http_webpubsub_event_t *ev)
+{
+    ngx_uint_t  type;
+
+    if (ngx_http_webpubsub_counters == NULL || r != r->main) {
+        return;
+    }
+
+    if (ev->type.len <= sizeof("azure.webpubsub.") - 1
+        || ev->type.data[sizeof("azure.webpubsub.") - 1] != 's')
+    {
+        type = NGX_HTTP_WEBPUBSUB_EVT_USER;
+
+    } else if (ev->type.len == sizeof("azure.webpubsub.sys.connect") - 1) {
+        type = NGX_HTTP_WEBPUBSUB_EVT_CONNECT;
+
+    } else if (ev->type.len == sizeof("azure.webpubsub.sys.connected") - 1) {
+        type = NGX_HTTP_WEBPUBSUB_EVT_CONNECTED;
+
+    } else {
+        type = NGX_HTTP_WEBPUBSUB_EVT_DISCONNECTED;
+    }
+
+    ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_EVENTS + type);
 }
 
 
@@ -411,6 +461,7 @@ ngx_http_webpubsub_check_event(ngx_http_request_t *r,
 
     if (r->method != NGX_HTTP_POST) {
         ev->status = NGX_HTTP_NOT_ALLOWED;
+        ev->refused = NGX_HTTP_WEBPUBSUB_REF_METHOD;
         ngx_str_set(&ev->reason, "method not allowed");
         return NGX_OK;
     }
@@ -438,6 +489,7 @@ ngx_http_webpubsub_collect(ngx_http_request_t *r,
 
     ngx_memzero(attrs, sizeof(ngx_http_webpubsub_attrs_t));
     v = attrs->v;
+    ev->refused = NGX_HTTP_WEBPUBSUB_REF_TOO_LONG;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -488,6 +540,7 @@ ngx_http_webpubsub_collect(ngx_http_request_t *r,
             }
 
             ev->status = NGX_HTTP_BAD_REQUEST;
+            ev->refused = NGX_HTTP_WEBPUBSUB_REF_DUPLICATE;
             ev->reason.data = p;
             ev->reason.len = ngx_sprintf(p, "duplicate %V header", &ch->name)
                              - p;
@@ -541,6 +594,7 @@ ngx_http_webpubsub_check_handshake(ngx_http_webpubsub_loc_conf_t *wlcf,
     origin = attrs->v[NGX_HTTP_WEBPUBSUB_H_ORIGIN];
 
     if (origin == NULL || origin->len == 0) {
+        ev->refused = NGX_HTTP_WEBPUBSUB_REF_MISSING;
         ngx_str_set(&ev->reason, "missing WebHook-Request-Origin");
         ev->status = NGX_HTTP_BAD_REQUEST;
         return NGX_OK;
@@ -550,6 +604,7 @@ ngx_http_webpubsub_check_handshake(ngx_http_webpubsub_loc_conf_t *wlcf,
                                    wlcf->origins->elts, wlcf->origins->nelts)
         < 0)
     {
+        ev->refused = NGX_HTTP_WEBPUBSUB_REF_MALFORMED;
         ngx_str_set(&ev->reason, "WebHook-Request-Origin not allowed");
         ev->status = NGX_HTTP_BAD_REQUEST;
         return NGX_OK;
@@ -570,13 +625,14 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
 {
     ngx_int_t    rc;
     ngx_str_t    hub, **v;
-    ngx_uint_t   status;
+    ngx_uint_t   status, why;
     const char  *reason;
 
     v = attrs->v;
     status = NGX_HTTP_BAD_REQUEST;
 
     if (v[NGX_HTTP_WEBPUBSUB_H_SPECVERSION] == NULL) {
+        why = NGX_HTTP_WEBPUBSUB_REF_MISSING;
         reason = "missing ce-specversion";
         goto invalid;
     }
@@ -585,25 +641,30 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
         || ngx_strncmp(v[NGX_HTTP_WEBPUBSUB_H_SPECVERSION]->data, "1.0", 3)
            != 0)
     {
+        why = NGX_HTTP_WEBPUBSUB_REF_MALFORMED;
         reason = "unsupported ce-specversion";
         goto invalid;
     }
 
     if (v[NGX_HTTP_WEBPUBSUB_H_AWPSVERSION] == NULL) {
+        why = NGX_HTTP_WEBPUBSUB_REF_MISSING;
         reason = "missing ce-awpsversion";
         goto invalid;
     }
 
     if (!ngx_http_webpubsub_is_version(v[NGX_HTTP_WEBPUBSUB_H_AWPSVERSION])) {
+        why = NGX_HTTP_WEBPUBSUB_REF_MALFORMED;
         reason = "malformed ce-awpsversion";
         goto invalid;
     }
 
     if (v[NGX_HTTP_WEBPUBSUB_H_TYPE] == NULL) {
+        why = NGX_HTTP_WEBPUBSUB_REF_MISSING;
         reason = "missing ce-type";
         goto invalid;
     }
 
+    why = NGX_HTTP_WEBPUBSUB_REF_MALFORMED;
     reason = ngx_webpubsub_check_event_type(v[NGX_HTTP_WEBPUBSUB_H_TYPE]->data,
                                             v[NGX_HTTP_WEBPUBSUB_H_TYPE]->len);
     if (reason != NULL) {
@@ -613,6 +674,7 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
     if (v[NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID] == NULL
         || v[NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID]->len == 0)
     {
+        why = NGX_HTTP_WEBPUBSUB_REF_MISSING;
         reason = "missing ce-connectionId";
         goto invalid;
     }
@@ -623,6 +685,7 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
                                  ev->connection_id.len))
     {
         status = NGX_HTTP_UNAUTHORIZED;
+        why = NGX_HTTP_WEBPUBSUB_REF_JWT_ID;
         reason = "ce-connectionId is shaped like a JWT";
         goto invalid;
     }
@@ -630,6 +693,7 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
     if (v[NGX_HTTP_WEBPUBSUB_H_HUB] == NULL
         || v[NGX_HTTP_WEBPUBSUB_H_HUB]->len == 0)
     {
+        why = NGX_HTTP_WEBPUBSUB_REF_MISSING;
         reason = "missing ce-hub";
         goto invalid;
     }
@@ -639,6 +703,7 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
     }
 
     if (ngx_webpubsub_check_hub(hub.data, hub.len) != NULL) {
+        why = NGX_HTTP_WEBPUBSUB_REF_WRONG_HUB;
         reason = "webpubsub_hub is not a valid hub name";
         goto invalid;
     }
@@ -647,6 +712,7 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
     if (ev->hub.len != hub.len
         || ngx_strncasecmp(ev->hub.data, hub.data, hub.len) != 0)
     {
+        why = NGX_HTTP_WEBPUBSUB_REF_WRONG_HUB;
         reason = "ce-hub is not this hub";
         goto invalid;
     }
@@ -667,6 +733,7 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
     }
 
     if (attrs->nsig == 0) {
+        why = NGX_HTTP_WEBPUBSUB_REF_NO_SIGNATURE;
         reason = "missing ce-signature";
         goto invalid;
     }
@@ -677,11 +744,13 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
         return rc;
     }
 
+    why = NGX_HTTP_WEBPUBSUB_REF_BAD_SIGNATURE;
     reason = "invalid ce-signature";
 
 invalid:
 
     ev->status = status;
+    ev->refused = why;
     ev->reason.data = (u_char *) reason;
     ev->reason.len = ngx_strlen(reason);
 

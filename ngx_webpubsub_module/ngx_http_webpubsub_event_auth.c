@@ -18,6 +18,7 @@
 
 #include "ngx_http_webpubsub_module.h"
 #include "ngx_http_webpubsub_fetch.h"
+#include "ngx_http_webpubsub_status.h"
 #include "ngx_webpubsub_reply.h"
 #include "ngx_webpubsub_entra.h"
 
@@ -224,6 +225,7 @@ ngx_http_webpubsub_event_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     auth->fetch->what = "signing keys";
+    auth->fetch->counter = NGX_HTTP_WEBPUBSUB_ID_KEYS;
     auth->fetch->from = "keys endpoint";
     auth->fetch->directive = "webpubsub_event_auth";
     auth->fetch->build = ngx_http_webpubsub_event_auth_build;
@@ -292,8 +294,10 @@ ngx_http_webpubsub_event_auth_check(ngx_http_request_t *r,
     u_char                            kid[NGX_WEBPUBSUB_JWK_KID_MAX];
 
     auth = wlcf->event_auth;
+    ev->refused = NGX_HTTP_WEBPUBSUB_REF_BAD_BEARER;
 
     if (ngx_http_webpubsub_event_auth_bearer(r, &token) != NGX_OK) {
+        ev->refused = NGX_HTTP_WEBPUBSUB_REF_NO_BEARER;
         err = "missing Bearer token";
         goto invalid;
     }
@@ -312,6 +316,10 @@ ngx_http_webpubsub_event_auth_check(ngx_http_request_t *r,
         }
 
         if (rc != NGX_OK) {
+            ngx_http_webpubsub_count_main(r, NGX_HTTP_WEBPUBSUB_EV_REFUSED
+                                          + NGX_HTTP_WEBPUBSUB_REF_NO_KEYS);
+            ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_FAULTS
+                                     + NGX_HTTP_WEBPUBSUB_FAULT_IDENTITY);
             rc = ngx_http_webpubsub_fetch_fail(r);
             ngx_http_finalize_request(r, rc);
             return NGX_DONE;

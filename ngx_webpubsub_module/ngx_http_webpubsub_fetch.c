@@ -20,6 +20,7 @@
 
 #include "ngx_http_webpubsub_module.h"
 #include "ngx_http_webpubsub_fetch.h"
+#include "ngx_http_webpubsub_status.h"
 
 
 /*
@@ -496,6 +497,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     ngx_shmtx_unlock(&fcf->shpool->mutex);
 
     fctx->claimed = 1;
+    ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_ID_FETCHES + f->counter);
 
     if (!fctx->cleanup) {
         cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -969,6 +971,9 @@ ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
     slot->fail_status = status;
 
     ngx_shmtx_unlock(&fcf->shpool->mutex);
+
+    ngx_http_webpubsub_count_fetch_failure(f->counter, status,
+                                           fctx->answered, fctx->answer);
 
     fctx->claimed = 0;
     fctx->status = status;

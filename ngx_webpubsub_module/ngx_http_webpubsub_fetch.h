@@ -61,6 +61,7 @@ struct ngx_http_webpubsub_fetch_s {
     const char                         *what;       /* "access token" */
     const char                         *from;       /* "identity endpoint" */
     const char                         *directive;  /* where it is set */
+    ngx_uint_t                          counter;    /* ..._ID_TOKEN, _KEYS */
     u_char                             *file;
     ngx_uint_t                          line;
     ngx_http_webpubsub_fetch_build_pt   build;

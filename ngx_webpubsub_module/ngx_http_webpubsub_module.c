@@ -13,6 +13,7 @@
 
 #include "ngx_http_webpubsub_module.h"
 #include "ngx_http_webpubsub_fetch.h"
+#include "ngx_http_webpubsub_status.h"
 
 
 static ngx_int_t ngx_http_webpubsub_add_variables(ngx_conf_t *cf);
@@ -217,6 +218,13 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
       0,
       NULL },
 
+    { ngx_string("webpubsub_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webpubsub_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -243,7 +251,7 @@ ngx_module_t  ngx_http_webpubsub_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_http_webpubsub_init_module,        /* init module */
-    NULL,                                  /* init process */
+    ngx_http_webpubsub_status_init_process, /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */

@@ -125,6 +125,7 @@ typedef struct {
     ngx_str_t                  user_id;
     ngx_str_t                  hub;
     ngx_str_t                  origin;     /* for the log only */
+    ngx_uint_t                 refused;    /* why, for the counters */
     unsigned                   authorized:1;  /* its Bearer token too */
 } ngx_http_webpubsub_event_t;
 

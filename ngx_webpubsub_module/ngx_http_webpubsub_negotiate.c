@@ -15,6 +15,7 @@
 #include "ngx_http_webpubsub_module.h"
 #include "ngx_http_webpubsub_rest.h"
 #include "ngx_webpubsub_reply.h"
+#include "ngx_http_webpubsub_status.h"
 
 
 static ngx_http_webpubsub_token_t *ngx_http_webpubsub_get_token(
@@ -95,6 +96,8 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "webpubsub: negotiate refused: %V", &not_allowed);
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                 + NGX_HTTP_WEBPUBSUB_NEG_METHOD);
 
         return ngx_http_webpubsub_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                              &not_allowed);
@@ -331,11 +334,20 @@ ngx_http_webpubsub_token_remote(ngx_http_request_t *r, ngx_str_t *body)
     if (err != NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "webpubsub: generate_client_token: %V", &bad);
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                 + NGX_HTTP_WEBPUBSUB_NEG_SERVICE);
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_FAULTS
+                                 + NGX_HTTP_WEBPUBSUB_FAULT_BAD_RESPONSE);
         return ngx_http_webpubsub_send_error(r, NGX_HTTP_BAD_GATEWAY, &bad);
     }
 
     t->token.len = n;
     t->pending = 0;
+
+    ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_TOKENS
+                             + NGX_HTTP_WEBPUBSUB_ST_SERVICE
+                               * NGX_HTTP_WEBPUBSUB_ST_PROTOCOLS
+                             + wlcf->protocol);
 
     if (ngx_http_webpubsub_token_urls(r, wlcf, t) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -413,6 +425,8 @@ ngx_http_webpubsub_get_token(ngx_http_request_t *r)
     {
         ctx->token->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
         ngx_str_set(&ctx->token->reason, "no Web PubSub service configured");
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                 + NGX_HTTP_WEBPUBSUB_NEG_NO_SERVICE);
         return ctx->token;
     }
 
@@ -442,6 +456,8 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     if (rc != NGX_OK) {
         if (rc == NGX_DECLINED) {
             t->status = NGX_HTTP_BAD_REQUEST;
+            ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                     + NGX_HTTP_WEBPUBSUB_NEG_BAD_HUB);
             return NGX_OK;
         }
 
@@ -458,6 +474,8 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
         if (user.len > NGX_HTTP_WEBPUBSUB_VALUE_MAX) {
             t->status = NGX_HTTP_BAD_REQUEST;
             ngx_str_set(&t->reason, "user id longer than 4096 bytes");
+            ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                     + NGX_HTTP_WEBPUBSUB_NEG_TOO_LONG);
             return NGX_OK;
         }
 
@@ -484,6 +502,8 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     }
 
     if (t->status) {
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                 + NGX_HTTP_WEBPUBSUB_NEG_TOO_LONG);
         return NGX_OK;
     }
 
@@ -525,6 +545,11 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "webpubsub token for hub \"%V\", ttl %T", &hub, wlcf->ttl);
+
+    ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_TOKENS
+                             + NGX_HTTP_WEBPUBSUB_ST_KEY
+                               * NGX_HTTP_WEBPUBSUB_ST_PROTOCOLS
+                             + wlcf->protocol);
 
     return ngx_http_webpubsub_token_urls(r, wlcf, t);
 }
@@ -622,6 +647,8 @@ ngx_http_webpubsub_token_args(ngx_http_request_t *r,
     {
         t->status = NGX_HTTP_BAD_REQUEST;
         ngx_str_set(&t->reason, "more than 100 roles or groups");
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                 + NGX_HTTP_WEBPUBSUB_NEG_TOO_MANY);
         return NGX_OK;
     }
 

@@ -15,6 +15,7 @@
 #include "ngx_http_webpubsub_rest.h"
 #include "ngx_http_webpubsub_fetch.h"
 #include "ngx_webpubsub_reply.h"
+#include "ngx_http_webpubsub_status.h"
 
 
 /* a REST token needs to outlive the call only; the service allows 5m skew */
@@ -324,6 +325,8 @@ ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "webpubsub: %s refused: method %V not allowed",
                       wlcf->rest_op->name, &r->method_name);
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_REST_REFUSED
+                                 + NGX_HTTP_WEBPUBSUB_RR_METHOD);
 
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
@@ -428,6 +431,8 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     {
         ngx_str_set(reason, "Content-Type must be text/plain, "
                             "application/json or application/octet-stream");
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_REST_REFUSED
+                                 + NGX_HTTP_WEBPUBSUB_RR_CONTENT_TYPE);
         return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
 
@@ -435,8 +440,14 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
 
     if (ngx_strstr(op->path, "{hub}") != NULL) {
         rc = ngx_http_webpubsub_eval_hub(r, wlcf, &hub, reason);
+        if (rc == NGX_DECLINED) {
+            ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_REST_REFUSED
+                                     + NGX_HTTP_WEBPUBSUB_RR_BAD_HUB);
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
         if (rc != NGX_OK) {
-            return (rc == NGX_DECLINED) ? NGX_HTTP_BAD_REQUEST : rc;
+            return rc;
         }
     }
 
@@ -505,6 +516,9 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     return ngx_http_webpubsub_rest_url(r, wlcf, rest, &hub, &args);
 
 invalid:
+
+    ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_REST_REFUSED
+                             + NGX_HTTP_WEBPUBSUB_RR_BAD_PARAMETER);
 
     reason->len = sizeof("parameter \"\" ") - 1
                   + ngx_strlen(ngx_webpubsub_rest_param_name(param))
@@ -848,6 +862,14 @@ ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
 
         if (rc != NGX_OK) {
             /* no token: the caller is answered, nothing goes out */
+            ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_FAULTS
+                                     + NGX_HTTP_WEBPUBSUB_FAULT_IDENTITY);
+
+            if (rest->token_done) {
+                ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                         + NGX_HTTP_WEBPUBSUB_NEG_IDENTITY);
+            }
+
             rest->answer_rc = ngx_http_webpubsub_fetch_fail(r);
             return NGX_DONE;
         }
@@ -994,6 +1016,7 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
     }
 
     rest->sr = sr;
+    rest->started = ngx_http_webpubsub_clock();
     rest->done = 0;
     rest->routed = 0;
     rest->authorized = 0;
@@ -1360,8 +1383,14 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
 
     rc = ngx_http_webpubsub_rest_check_call(r, sr, rest);
     if (rc != NGX_DECLINED) {
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_REST_REFUSED
+                                 + NGX_HTTP_WEBPUBSUB_RR_MISROUTED);
         return rc;
     }
+
+    ngx_http_webpubsub_count_call(rest->op,
+                                  (rest->answered && !rest->http09)
+                                  ? rest->status : 0, rest->started);
 
     if (!rest->answered) {
         /* nothing came from the service: proxy gave up on it */
@@ -1415,6 +1444,11 @@ ngx_http_webpubsub_rest_result(ngx_http_request_t *r,
     }
 
     if (rest->status != NGX_HTTP_OK) {
+        if (rest->token_done) {
+            ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                     + NGX_HTTP_WEBPUBSUB_NEG_SERVICE);
+        }
+
         if (rest->status == NGX_HTTP_UNAUTHORIZED
             || rest->status == NGX_HTTP_FORBIDDEN
             || rest->status == NGX_HTTP_TOO_MANY_REQUESTS
@@ -1766,6 +1800,24 @@ ngx_http_webpubsub_rest_fail(ngx_http_request_t *r, ngx_http_request_t *sr,
     ngx_http_webpubsub_rest_log_service(r, sr, NGX_LOG_ERR,
                                         rest->answered ? rest->status : 0,
                                         reason);
+
+    /* a 5xx of the service is counted with its call */
+
+    if (!rest->answered || rest->http09
+        || rest->status < NGX_HTTP_INTERNAL_SERVER_ERROR)
+    {
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_FAULTS
+                                 + (!rest->answered
+                                    ? (status == NGX_HTTP_GATEWAY_TIME_OUT
+                                       ? NGX_HTTP_WEBPUBSUB_FAULT_TIMEOUT
+                                       : NGX_HTTP_WEBPUBSUB_FAULT_UNREACHABLE)
+                                    : NGX_HTTP_WEBPUBSUB_FAULT_BAD_RESPONSE));
+    }
+
+    if (rest->token_done) {
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                 + NGX_HTTP_WEBPUBSUB_NEG_SERVICE);
+    }
 
     return ngx_http_webpubsub_send_error(r, status, &s);
 }

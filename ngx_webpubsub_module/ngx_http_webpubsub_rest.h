@@ -53,6 +53,7 @@ struct ngx_http_webpubsub_rest_s {
 
     /* its outcome, from the subrequest */
     ngx_http_request_t             *sr;
+    uint64_t                        started;       /* us, for the counters */
     ngx_int_t                       rc;
     ngx_uint_t                      status;
     ngx_http_webpubsub_capture_t    capture;       /* its answer */

@@ -306,6 +306,30 @@ ngx_webpubsub_rest_op(const unsigned char *name, size_t len)
 }
 
 
+/* the i-th operation of the table, or NULL past the last */
+
+const ngx_webpubsub_rest_op_t *
+ngx_webpubsub_rest_op_at(size_t i)
+{
+    if (i >= sizeof(ngx_webpubsub_rest_ops) / sizeof(ngx_webpubsub_rest_ops[0])
+             - 1)
+    {
+        return NULL;
+    }
+
+    return &ngx_webpubsub_rest_ops[i];
+}
+
+
+/* the number of an operation of the table: its counters' index */
+
+size_t
+ngx_webpubsub_rest_op_index(const ngx_webpubsub_rest_op_t *op)
+{
+    return (size_t) (op - ngx_webpubsub_rest_ops);
+}
+
+
 int
 ngx_webpubsub_rest_param(const unsigned char *name, size_t len)
 {

@@ -27,6 +27,8 @@
 #define NGX_WEBPUBSUB_REST_VALUES_MAX  100
 /* a nextLink the service returns in a page of connections */
 #define NGX_WEBPUBSUB_NEXT_LINK_MAX    8192
+/* the operations of the table, numbered 0 .. n - 1 for counters */
+#define NGX_WEBPUBSUB_REST_NOPS        25
 
 
 /* the parameters of webpubsub_rest; bit i of a mask is parameter i */
@@ -84,6 +86,8 @@ typedef struct {
 
 const ngx_webpubsub_rest_op_t *ngx_webpubsub_rest_op(const unsigned char *name,
     size_t len);
+const ngx_webpubsub_rest_op_t *ngx_webpubsub_rest_op_at(size_t i);
+size_t ngx_webpubsub_rest_op_index(const ngx_webpubsub_rest_op_t *op);
 int ngx_webpubsub_rest_param(const unsigned char *name, size_t len);
 const char *ngx_webpubsub_rest_param_name(int param);
 const char *ngx_webpubsub_rest_check_value(int param, const unsigned char *v,

@@ -855,6 +855,14 @@ test_rest_values(void)
     check(ngx_webpubsub_rest_op((const unsigned char *) "sendToAll", 9)
           == NULL, "SDK camel case is not an operation name");
 
+    check(ngx_webpubsub_rest_op_at(NGX_WEBPUBSUB_REST_NOPS - 1) != NULL
+          && ngx_webpubsub_rest_op_at(NGX_WEBPUBSUB_REST_NOPS) == NULL,
+          "NGX_WEBPUBSUB_REST_NOPS is the number of operations");
+
+    check(ngx_webpubsub_rest_op_index(op) == 1
+          && ngx_webpubsub_rest_op_at(1) == op,
+          "send_to_user is operation 1, both ways");
+
     op = ngx_webpubsub_rest_op((const unsigned char *)
                                "add_connections_to_groups", 25);
     a.v[NGX_WEBPUBSUB_REST_GROUP] = groups;

@@ -1,0 +1,108 @@
+#!/bin/sh
+# What the counters of webpubsub_status cost on negotiate: the same binary
+# and the same negotiate location in two nginx instances of one run, one
+# without a webpubsub_status location (no counters' zone: a count is a
+# test of a NULL pointer) and one with it (every token an atomic add in
+# shared memory).  One worker each, wrk -t1 -c32 on loopback, interleaved
+# rounds.  Each answer is checked first: a token that verifies
+# (bench/verify.js), and, with the location, a counter that counts.
+# Usage: bench/status.sh [seconds-per-run] [rounds]
+set -eu
+
+secs=${1:-5}
+rounds=${2:-3}
+. "$(dirname "$0")/common.sh"
+dir="$top/build/bench/status"
+port=${BENCH_PORT:-18095}
+oport=$((port + 1))
+endpoint=https://contoso.webpubsub.azure.com
+key="bench-key-0123456789abcdef"
+hub=chat
+role=webpubsub.joinLeaveGroup.lobby
+group=lobby
+cs="Endpoint=$endpoint;AccessKey=$key;Version=1.0;"
+export NODE_PATH="$top/t/node_modules"
+
+case "$secs$rounds" in
+*[!0-9]*) echo "usage: bench/status.sh [seconds-per-run] [rounds]" >&2; exit 2 ;;
+esac
+
+bench_tools
+command -v node >/dev/null 2>&1 || "$top/tools/deps.sh" bench
+
+# write_conf NAME PORT STATUS: an nginx in $dir/NAME, with the status
+# location where STATUS is "on"
+write_conf() {
+    d="$dir/$1"
+    mkdir -p "$d"
+    if [ "$3" = on ]; then
+        st='location = /status { webpubsub_status; }'
+    else
+        st=
+    fi
+    cat > "$d/nginx.conf" <<END
+load_module $module;
+$(bench_user)
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    webpubsub_connection_string "$cs";
+    server {
+        listen 127.0.0.1:$2;
+        webpubsub_hub $hub;
+        location = /negotiate {
+            webpubsub_token_user_id \$arg_id;
+            webpubsub_token_roles $role;
+            webpubsub_token_groups $group;
+            webpubsub_token;
+        }
+        $st
+    }
+}
+END
+}
+
+# check_token NAME URL: answers 200 with a negotiate JSON that verifies
+check_token() {
+    code=$(curl -s -m 5 -o "$dir/check.json" -w '%{http_code}' "$2") || true
+    [ "$code" = 200 ] || { echo "status: $1 answered $code" >&2; exit 1; }
+    node "$top/bench/verify.js" negotiate "$key" "$endpoint" "$hub" alice \
+        "$role" "$group" < "$dir/check.json" >/dev/null \
+        || { echo "status: $1 answered a wrong token" >&2; exit 1; }
+    echo "checked: $1 answers 200 with a token that verifies"
+}
+
+# tokens: the counter of tokens signed with a key, by the "on" nginx
+tokens() {
+    curl -sf -m 5 "http://127.0.0.1:$oport/status" \
+        | awk '/^webpubsub_tokens_issued_total\{how="key",protocol="default"\}/ { print $2 }'
+}
+
+write_conf off "$port" off
+write_conf on "$oport" on
+bench_start "$dir/off"
+bench_start "$dir/on"
+bench_wait "http://127.0.0.1:$port/negotiate?id=alice"
+bench_wait "http://127.0.0.1:$oport/negotiate?id=alice"
+check_token "without counters" "http://127.0.0.1:$port/negotiate?id=alice"
+check_token "with counters" "http://127.0.0.1:$oport/negotiate?id=alice"
+
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$port/status") || true
+[ "$code" = 404 ] || { echo "status: the nginx without counters answered" \
+    "$code for /status" >&2; exit 1; }
+n0=$(tokens)
+curl -sf -m 5 -o /dev/null "http://127.0.0.1:$oport/negotiate?id=alice"
+n1=$(tokens)
+[ -n "$n0" ] && [ "$n1" = $((n0 + 1)) ] || { echo "status: the counter" \
+    "went from '$n0' to '$n1' for one token" >&2; exit 1; }
+echo "checked: one nginx has no counters, the other counts every token"
+
+echo "status: $rounds rounds of ${secs}s, 1 worker each, wrk -t1 -c32"
+bench_compare off "http://127.0.0.1:$port/negotiate?id=alice" \
+    counters "http://127.0.0.1:$oport/negotiate?id=alice"
+echo "tokens counted: $(tokens)"
