@@ -124,22 +124,25 @@ if [ "$action" = uninstall ]; then
         rm -f "$DESTDIR$link"
         echo "install: removed $DESTDIR$link"
     fi
-    files="$DESTDIR$so"
-    [ -n "$SNIPPET_DIR" ] && files="$DESTDIR$snippet $files"
-    for f in $files; do
-        if [ -f "$f" ]; then
-            rm -f "$f"
-            echo "install: removed $f"
+    # one at a time: DESTDIR may hold spaces
+    remove() {
+        if [ -f "$1" ]; then
+            rm -f "$1"
+            echo "install: removed $1"
         fi
-    done
+    }
+    [ -n "$SNIPPET_DIR" ] && remove "$DESTDIR$snippet"
+    remove "$DESTDIR$so"
     exit 0
 fi
 
 mkdir -p "$DESTDIR$MODULES_PATH"
 # a new inode, so that a running nginx keeps the file it mapped
+trap 'rm -f "$DESTDIR$so.new"' EXIT
 cp "$module" "$DESTDIR$so.new"
 chmod 644 "$DESTDIR$so.new"
 mv -f "$DESTDIR$so.new" "$DESTDIR$so"
+trap - EXIT
 echo "install: $DESTDIR$so"
 
 line="load_module $so;"
