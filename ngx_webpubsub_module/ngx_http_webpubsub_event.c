@@ -354,7 +354,11 @@ ngx_http_webpubsub_count_accepted(ngx_http_request_t *r,
 {
     ngx_uint_t  type;
 
-    if (ngx_http_webpubsub_counters == NULL || r != r->main) {
+    /* once: error_page may take it to another gateway location */
+
+    if (ngx_http_webpubsub_counters == NULL
+        || !ngx_http_webpubsub_count_first(r))
+    {
         return;
     }
 

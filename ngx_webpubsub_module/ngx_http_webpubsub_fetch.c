@@ -95,7 +95,7 @@ static void ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx);
 static void ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx, ngx_uint_t status,
-    const char *reason, ngx_uint_t endpoint);
+    ngx_uint_t failure, const char *reason, ngx_uint_t endpoint);
 static ngx_int_t ngx_http_webpubsub_fetch_check_route(ngx_http_request_t *sr,
     ngx_http_webpubsub_fetch_ctx_t *fctx);
 static ngx_int_t ngx_http_webpubsub_fetch_check_proxy(ngx_http_request_t *r,
@@ -356,7 +356,7 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
 {
     time_t                            now;
     ngx_int_t                         rc;
-    ngx_uint_t                        usable, due, busy;
+    ngx_uint_t                        usable, due, busy, failure;
     ngx_pool_cleanup_t               *cln;
     ngx_http_request_t               *pr;
     ngx_http_webpubsub_ctx_t         *ctx;
@@ -497,13 +497,13 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
     ngx_shmtx_unlock(&fcf->shpool->mutex);
 
     fctx->claimed = 1;
-    ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_ID_FETCHES + f->counter);
 
     if (!fctx->cleanup) {
         cln = ngx_pool_cleanup_add(r->pool, 0);
         if (cln == NULL) {
             ngx_http_webpubsub_fetch_release(r, fctx,
                                              NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                             NGX_HTTP_WEBPUBSUB_IDF_INTERNAL,
                                              "out of memory", 0);
             return NGX_ERROR;
         }
@@ -518,7 +518,10 @@ ngx_http_webpubsub_fetch(ngx_http_request_t *r, ngx_http_webpubsub_fetch_t *f,
 
     if (rc != NGX_OK) {
         /* a file or a signature it needs (logged), or memory */
+        failure = (rc == NGX_DECLINED) ? NGX_HTTP_WEBPUBSUB_IDF_MISCONFIGURED
+                                       : NGX_HTTP_WEBPUBSUB_IDF_INTERNAL;
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         failure,
                                          "its request could not be made",
                                          0);
         return fctx->status;
@@ -549,7 +552,8 @@ ngx_http_webpubsub_fetch_start(ngx_http_request_t *r,
     ngx_memzero(&fctx->req, sizeof(ngx_http_webpubsub_fetch_req_t));
 
     if (f->build(r, f, &fctx->req) != NGX_OK) {
-        return NGX_ERROR;
+        /* a token file or certificate it could not read (logged) */
+        return NGX_DECLINED;
     }
 
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
@@ -832,6 +836,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     {
         ngx_http_webpubsub_fetch_release(r, fctx,
                                          NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         NGX_HTTP_WEBPUBSUB_IDF_MISCONFIGURED,
                                          NULL, 0);
         return;
     }
@@ -840,17 +845,20 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
         if (fctx->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
             ngx_http_webpubsub_fetch_release(r, fctx,
                                              NGX_HTTP_GATEWAY_TIME_OUT,
+                                             NGX_HTTP_WEBPUBSUB_IDF_TIMEOUT,
                                              "did not answer in time", 1);
             return;
         }
 
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         NGX_HTTP_WEBPUBSUB_IDF_UNREACHABLE,
                                          "gave no valid response", 1);
         return;
     }
 
     if (fctx->capture.too_big) {
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         NGX_HTTP_WEBPUBSUB_IDF_BAD_RESPONSE,
                                          "answered more than "
                                          "subrequest_output_buffer_size", 1);
         return;
@@ -865,6 +873,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
             && (off_t) len != sr->headers_out.content_length_n))
     {
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         NGX_HTTP_WEBPUBSUB_IDF_BAD_RESPONSE,
                                          "answered a response cut short", 1);
         return;
     }
@@ -876,6 +885,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
                     ngx_min(fctx->answer, (ngx_uint_t) 999));
 
         ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         NGX_HTTP_WEBPUBSUB_IDF_BAD_STATUS,
                                          (char *) status, 1);
         return;
     }
@@ -884,6 +894,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     if (buf == NULL) {
         ngx_http_webpubsub_fetch_release(r, fctx,
                                          NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         NGX_HTTP_WEBPUBSUB_IDF_INTERNAL,
                                          "out of memory", 0);
         return;
     }
@@ -893,8 +904,9 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     err = f->parse(f, body, len, now, buf, f->size, &n, &expires, &refresh);
 
     if (err != NULL) {
-        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY, err,
-                                         0);
+        ngx_http_webpubsub_fetch_release(r, fctx, NGX_HTTP_BAD_GATEWAY,
+                                         NGX_HTTP_WEBPUBSUB_IDF_BAD_RESPONSE,
+                                         err, 0);
         return;
     }
 
@@ -928,6 +940,8 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
     fctx->claimed = 0;
     fctx->fetched = 1;
 
+    ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_ID_FETCHES + f->counter);
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "webpubsub: fetched the %s of %s in %s:%ui, valid for "
                   "%T s", f->what, f->directive, f->file, f->line,
@@ -940,7 +954,7 @@ ngx_http_webpubsub_fetch_result(ngx_http_request_t *r,
 static void
 ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_ctx_t *fctx, ngx_uint_t status,
-    const char *reason, ngx_uint_t endpoint)
+    ngx_uint_t failure, const char *reason, ngx_uint_t endpoint)
 {
     ngx_http_webpubsub_fetch_t       *f;
     ngx_http_webpubsub_slot_t        *slot;
@@ -972,8 +986,8 @@ ngx_http_webpubsub_fetch_release(ngx_http_request_t *r,
 
     ngx_shmtx_unlock(&fcf->shpool->mutex);
 
-    ngx_http_webpubsub_count_fetch_failure(f->counter, status,
-                                           fctx->answered, fctx->answer);
+    ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_ID_FETCHES + f->counter);
+    ngx_http_webpubsub_count_fetch_failure(f->counter, failure);
 
     fctx->claimed = 0;
     fctx->status = status;

@@ -244,6 +244,26 @@ static ngx_http_module_t  ngx_http_webpubsub_module_ctx = {
 };
 
 
+/*
+ * The string (which tools/version.sh reads) and the number (from the
+ * three parts) must name one release: the build fails otherwise.
+ */
+#define ngx_http_webpubsub_str(x)   #x
+#define ngx_http_webpubsub_xstr(x)  ngx_http_webpubsub_str(x)
+#define NGX_HTTP_WEBPUBSUB_PARTS                                             \
+    ngx_http_webpubsub_xstr(NGX_HTTP_WEBPUBSUB_MAJOR) "."                     \
+    ngx_http_webpubsub_xstr(NGX_HTTP_WEBPUBSUB_MINOR) "."                     \
+    ngx_http_webpubsub_xstr(NGX_HTTP_WEBPUBSUB_PATCH)
+
+#if (defined __GNUC__ || defined __clang__)
+typedef char  ngx_http_webpubsub_version_check_t[
+    (sizeof(NGX_HTTP_WEBPUBSUB_VERSION) == sizeof(NGX_HTTP_WEBPUBSUB_PARTS)
+     && __builtin_memcmp(NGX_HTTP_WEBPUBSUB_VERSION, NGX_HTTP_WEBPUBSUB_PARTS,
+                         sizeof(NGX_HTTP_WEBPUBSUB_VERSION)) == 0)
+    ? 1 : -1];
+#endif
+
+
 ngx_module_t  ngx_http_webpubsub_module = {
     NGX_MODULE_V1,
     &ngx_http_webpubsub_module_ctx,        /* module context */
@@ -251,7 +271,7 @@ ngx_module_t  ngx_http_webpubsub_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_http_webpubsub_init_module,        /* init module */
-    ngx_http_webpubsub_status_init_process, /* init process */
+    NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -712,9 +732,10 @@ ngx_http_webpubsub_add_variables(ngx_conf_t *cf)
 
 
 /*
- * Once per configuration load, in the master: which release of the module
- * a binary loaded is what an operator asks first when behaviour differs
- * between two hosts.
+ * Once per configuration load that succeeds (in the master, in single
+ * process mode, and for nginx -t and nginx -s too): which release of the
+ * module a binary loaded is what an operator asks first when behaviour
+ * differs between two hosts; and where this configuration's counters are.
  */
 
 static ngx_int_t
@@ -722,6 +743,8 @@ ngx_http_webpubsub_init_module(ngx_cycle_t *cycle)
 {
     ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                   "ngx_http_webpubsub_module/" NGX_HTTP_WEBPUBSUB_VERSION);
+
+    ngx_http_webpubsub_status_init_cycle(cycle);
 
     return NGX_OK;
 }

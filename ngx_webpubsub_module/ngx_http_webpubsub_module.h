@@ -22,7 +22,12 @@
  * CHANGES lists what each release changed.
  */
 #define NGX_HTTP_WEBPUBSUB_VERSION      "0.1.0"
-#define ngx_http_webpubsub_version      1000
+#define NGX_HTTP_WEBPUBSUB_MAJOR        0
+#define NGX_HTTP_WEBPUBSUB_MINOR        1
+#define NGX_HTTP_WEBPUBSUB_PATCH        0
+#define ngx_http_webpubsub_version                                           \
+    (NGX_HTTP_WEBPUBSUB_MAJOR * 1000000 + NGX_HTTP_WEBPUBSUB_MINOR * 1000   \
+     + NGX_HTTP_WEBPUBSUB_PATCH)
 
 
 /* the longest user id, role or group a token may carry, in bytes */
@@ -103,6 +108,7 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                 status;         /* 0 or an error status */
+    ngx_uint_t                 refused;        /* its counter, by reason */
     ngx_str_t                  reason;
     ngx_str_t                  hub;
     ngx_str_t                  aud;

@@ -112,6 +112,13 @@ ngx_http_webpubsub_token_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "webpubsub: negotiate refused: %V", &t->reason);
 
+        /*
+         * Counted here, not where the token was refused: the variables
+         * reach that too, in any location that uses them.
+         */
+        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
+                                 + t->refused);
+
         return ngx_http_webpubsub_send_error(r, t->status, &t->reason);
     }
 
@@ -425,8 +432,7 @@ ngx_http_webpubsub_get_token(ngx_http_request_t *r)
     {
         ctx->token->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
         ngx_str_set(&ctx->token->reason, "no Web PubSub service configured");
-        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
-                                 + NGX_HTTP_WEBPUBSUB_NEG_NO_SERVICE);
+        ctx->token->refused = NGX_HTTP_WEBPUBSUB_NEG_NO_SERVICE;
         return ctx->token;
     }
 
@@ -456,8 +462,7 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     if (rc != NGX_OK) {
         if (rc == NGX_DECLINED) {
             t->status = NGX_HTTP_BAD_REQUEST;
-            ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
-                                     + NGX_HTTP_WEBPUBSUB_NEG_BAD_HUB);
+            t->refused = NGX_HTTP_WEBPUBSUB_NEG_BAD_HUB;
             return NGX_OK;
         }
 
@@ -474,8 +479,7 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
         if (user.len > NGX_HTTP_WEBPUBSUB_VALUE_MAX) {
             t->status = NGX_HTTP_BAD_REQUEST;
             ngx_str_set(&t->reason, "user id longer than 4096 bytes");
-            ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
-                                     + NGX_HTTP_WEBPUBSUB_NEG_TOO_LONG);
+            t->refused = NGX_HTTP_WEBPUBSUB_NEG_TOO_LONG;
             return NGX_OK;
         }
 
@@ -502,8 +506,7 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     }
 
     if (t->status) {
-        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
-                                 + NGX_HTTP_WEBPUBSUB_NEG_TOO_LONG);
+        t->refused = NGX_HTTP_WEBPUBSUB_NEG_TOO_LONG;
         return NGX_OK;
     }
 
@@ -647,8 +650,7 @@ ngx_http_webpubsub_token_args(ngx_http_request_t *r,
     {
         t->status = NGX_HTTP_BAD_REQUEST;
         ngx_str_set(&t->reason, "more than 100 roles or groups");
-        ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_NEG_REFUSED
-                                 + NGX_HTTP_WEBPUBSUB_NEG_TOO_MANY);
+        t->refused = NGX_HTTP_WEBPUBSUB_NEG_TOO_MANY;
         return NGX_OK;
     }
 

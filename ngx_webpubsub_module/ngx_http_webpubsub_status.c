@@ -19,15 +19,38 @@
 #include "ngx_http_webpubsub_status.h"
 
 
-/* "WPST", and the layout of the counters: another one starts from zero */
-#define NGX_HTTP_WEBPUBSUB_ST_MAGIC   0x57505354
-#define NGX_HTTP_WEBPUBSUB_ST_LAYOUT  1
+/*
+ * The latency sums in microseconds: 64 bits even where ngx_atomic_t has
+ * 32, with the compiler's atomics (gcc 4.7, clang 3.1); a compiler
+ * without them on a 32-bit system gets sums that wrap at 2^32.
+ */
+#if (defined __ATOMIC_RELAXED)
 
+typedef uint64_t               ngx_http_webpubsub_sum_t;
+
+#define ngx_http_webpubsub_sum_add(p, v)                                     \
+    (void) __atomic_fetch_add(p, v, __ATOMIC_RELAXED)
+#define ngx_http_webpubsub_sum_get(p)  __atomic_load_n(p, __ATOMIC_RELAXED)
+
+#else
+
+typedef ngx_atomic_t           ngx_http_webpubsub_sum_t;
+
+#define ngx_http_webpubsub_sum_add(p, v)                                     \
+    (void) ngx_atomic_fetch_add(p, (ngx_atomic_int_t) (v))
+#define ngx_http_webpubsub_sum_get(p)  (*(p))
+
+#endif
+
+
+/*
+ * No layout mark: a zone is only kept across a reload with the same tag
+ * (the module's address) and size, and a reload cannot load another
+ * build of the module at an address the old one still holds.
+ */
 
 typedef struct {
-    uint32_t                   magic;
-    uint32_t                   layout;
-    ngx_uint_t                 ncounters;
+    ngx_http_webpubsub_sum_t   sum[NGX_WEBPUBSUB_REST_NOPS];
     time_t                     start;       /* when the counters were 0 */
     ngx_atomic_t               c[NGX_HTTP_WEBPUBSUB_COUNTERS];
 } ngx_http_webpubsub_status_sh_t;
@@ -62,7 +85,8 @@ static u_char *ngx_http_webpubsub_status_prom_family(u_char *p, u_char *last,
 static u_char *ngx_http_webpubsub_status_json_family(u_char *p, u_char *last,
     ngx_atomic_t *c, ngx_http_webpubsub_family_t *f);
 static u_char *ngx_http_webpubsub_status_seconds(u_char *p, u_char *last,
-    ngx_atomic_uint_t us);
+    uint64_t us);
+static void ngx_http_webpubsub_count_mark(void *data);
 
 
 ngx_atomic_t  *ngx_http_webpubsub_counters;
@@ -82,7 +106,7 @@ static ngx_str_t  ngx_http_webpubsub_status_json_type =
 
 /* the bounds of the latency buckets, in microseconds and as "le" */
 
-static ngx_atomic_uint_t  ngx_http_webpubsub_bounds[] = {
+static const ngx_atomic_uint_t  ngx_http_webpubsub_bounds[] = {
     1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
     1000000, 2500000, 5000000, 10000000
 };
@@ -136,7 +160,7 @@ static const char  *ngx_http_webpubsub_id_whats[] = {
 
 static const char  *ngx_http_webpubsub_idf_reasons[] = {
     "timeout", "unreachable", "bad_status", "bad_response",
-    "misconfigured", NULL
+    "misconfigured", "internal", NULL
 };
 
 static const char  *ngx_http_webpubsub_classes[] = {
@@ -258,8 +282,8 @@ ngx_http_webpubsub_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 /*
  * In the master, before the workers start.  data is the zone's block of
- * the configuration before a reload: it is kept if it has this layout,
- * which a module of another release may not.
+ * the previous configuration when a reload keeps the zone (same module,
+ * so same layout): the counters go on.
  */
 
 static ngx_int_t
@@ -268,21 +292,17 @@ ngx_http_webpubsub_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_slab_pool_t                 *shpool;
     ngx_http_webpubsub_status_sh_t  *sh;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    sh = (data != NULL || shm_zone->shm.exists) ? shpool->data : NULL;
-
-    if (sh != NULL
-        && sh->magic == NGX_HTTP_WEBPUBSUB_ST_MAGIC
-        && sh->layout == NGX_HTTP_WEBPUBSUB_ST_LAYOUT
-        && sh->ncounters == NGX_HTTP_WEBPUBSUB_COUNTERS)
-    {
-        shm_zone->data = sh;
+    if (data != NULL) {
+        shm_zone->data = data;
         return NGX_OK;
     }
 
-    if (sh != NULL) {
-        ngx_slab_free(shpool, sh);
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        /* Windows: a worker attaches to the master's zone */
+        shm_zone->data = shpool->data;
+        return NGX_OK;
     }
 
     sh = ngx_slab_alloc(shpool, sizeof(ngx_http_webpubsub_status_sh_t));
@@ -291,9 +311,6 @@ ngx_http_webpubsub_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     ngx_memzero(sh, sizeof(ngx_http_webpubsub_status_sh_t));
-    sh->magic = NGX_HTTP_WEBPUBSUB_ST_MAGIC;
-    sh->layout = NGX_HTTP_WEBPUBSUB_ST_LAYOUT;
-    sh->ncounters = NGX_HTTP_WEBPUBSUB_COUNTERS;
     sh->start = ngx_time();
 
     shpool->data = sh;
@@ -304,14 +321,14 @@ ngx_http_webpubsub_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 
 /*
- * In each worker: the counters of its own cycle's zone, if it has one.
- * Set here rather than while the configuration is read, so that a reload
- * that fails leaves nothing of itself in the master for the workers it
- * starts again.
+ * For every configuration that succeeds (init_module: start, each reload
+ * in the master or in single process mode, nginx -t), never for one that
+ * fails: the counters of its zone, or NULL when it has none, before the
+ * previous configuration's zone may be freed.  Workers inherit them.
  */
 
-ngx_int_t
-ngx_http_webpubsub_status_init_process(ngx_cycle_t *cycle)
+void
+ngx_http_webpubsub_status_init_cycle(ngx_cycle_t *cycle)
 {
     ngx_uint_t                       i;
     ngx_shm_zone_t                  *zone;
@@ -356,8 +373,46 @@ ngx_http_webpubsub_status_init_process(ngx_cycle_t *cycle)
 
         break;
     }
+}
 
-    return NGX_OK;
+
+/*
+ * 1 the first time for a main request, 0 after: a mark in the request's
+ * pool, which outlives the module contexts that an internal redirect or
+ * error_page clears.
+ */
+
+ngx_uint_t
+ngx_http_webpubsub_count_first(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (r != r->main) {
+        return 0;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_webpubsub_count_mark) {
+            return 0;
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        /* counted, at worst once more */
+        return 1;
+    }
+
+    cln->handler = ngx_http_webpubsub_count_mark;
+
+    return 1;
+}
+
+
+static void
+ngx_http_webpubsub_count_mark(void *data)
+{
+    /* a mark only */
 }
 
 
@@ -437,38 +492,21 @@ ngx_http_webpubsub_count_call(const ngx_webpubsub_rest_op_t *op,
         }
     }
 
-    c += NGX_HTTP_WEBPUBSUB_REST_TIMES + k * (NGX_HTTP_WEBPUBSUB_BUCKETS + 1);
+    c += NGX_HTTP_WEBPUBSUB_REST_TIMES + k * NGX_HTTP_WEBPUBSUB_BUCKETS;
 
     (void) ngx_atomic_fetch_add(&c[i], 1);
-    (void) ngx_atomic_fetch_add(&c[NGX_HTTP_WEBPUBSUB_BUCKETS],
-                                (ngx_atomic_int_t) now);
+    ngx_http_webpubsub_sum_add(&ngx_http_webpubsub_status_sh->sum[k], now);
 }
 
 
-/* a failed fetch of an Entra token (what 0) or keys (1), by its outcome */
+/*
+ * A fetch of an Entra token (what 0) or keys (1) that ended: counted
+ * with its outcome, so that one its request gave up on counts nowhere.
+ */
 
 void
-ngx_http_webpubsub_count_fetch_failure(ngx_uint_t what, ngx_uint_t status,
-    ngx_uint_t answered, ngx_uint_t answer)
+ngx_http_webpubsub_count_fetch_failure(ngx_uint_t what, ngx_uint_t reason)
 {
-    ngx_uint_t  reason;
-
-    if (status == NGX_HTTP_GATEWAY_TIME_OUT) {
-        reason = NGX_HTTP_WEBPUBSUB_IDF_TIMEOUT;
-
-    } else if (status == NGX_HTTP_INTERNAL_SERVER_ERROR) {
-        reason = NGX_HTTP_WEBPUBSUB_IDF_MISCONFIGURED;
-
-    } else if (!answered) {
-        reason = NGX_HTTP_WEBPUBSUB_IDF_UNREACHABLE;
-
-    } else if (answer != NGX_HTTP_OK) {
-        reason = NGX_HTTP_WEBPUBSUB_IDF_BAD_STATUS;
-
-    } else {
-        reason = NGX_HTTP_WEBPUBSUB_IDF_BAD_RESPONSE;
-    }
-
     ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_ID_FAILURES
                              + what * NGX_HTTP_WEBPUBSUB_IDF_N + reason);
 }
@@ -582,6 +620,7 @@ static u_char *
 ngx_http_webpubsub_status_prometheus(u_char *p, u_char *last,
     ngx_http_webpubsub_status_sh_t *sh)
 {
+    uint64_t                      sum;
     ngx_uint_t                    i, k;
     ngx_atomic_t                 *t;
     ngx_atomic_uint_t             n;
@@ -608,7 +647,7 @@ ngx_http_webpubsub_status_prometheus(u_char *p, u_char *last,
 
     for (k = 0; k < NGX_WEBPUBSUB_REST_NOPS; k++) {
         t = &sh->c[NGX_HTTP_WEBPUBSUB_REST_TIMES
-                   + k * (NGX_HTTP_WEBPUBSUB_BUCKETS + 1)];
+                   + k * NGX_HTTP_WEBPUBSUB_BUCKETS];
 
         if (ngx_http_webpubsub_status_zero(t, NGX_HTTP_WEBPUBSUB_BUCKETS)) {
             continue;
@@ -630,8 +669,8 @@ ngx_http_webpubsub_status_prometheus(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "webpubsub_rest_duration_seconds_sum"
                                   "{operation=\"%s\"} ",
                          ngx_http_webpubsub_ops[k]);
-        p = ngx_http_webpubsub_status_seconds(p, last,
-                                          t[NGX_HTTP_WEBPUBSUB_BUCKETS]);
+        sum = ngx_http_webpubsub_sum_get(&sh->sum[k]);
+        p = ngx_http_webpubsub_status_seconds(p, last, sum);
         p = ngx_slprintf(p, last, "\nwebpubsub_rest_duration_seconds_count"
                                   "{operation=\"%s\"} %uA\n",
                          ngx_http_webpubsub_ops[k], n);
@@ -683,6 +722,7 @@ static u_char *
 ngx_http_webpubsub_status_json(u_char *p, u_char *last,
     ngx_http_webpubsub_status_sh_t *sh)
 {
+    uint64_t                      sum;
     ngx_uint_t                    i, k, first;
     ngx_atomic_t                 *t;
     ngx_atomic_uint_t             n;
@@ -700,7 +740,7 @@ ngx_http_webpubsub_status_json(u_char *p, u_char *last,
 
     for (k = 0; k < NGX_WEBPUBSUB_REST_NOPS; k++) {
         t = &sh->c[NGX_HTTP_WEBPUBSUB_REST_TIMES
-                   + k * (NGX_HTTP_WEBPUBSUB_BUCKETS + 1)];
+                   + k * NGX_HTTP_WEBPUBSUB_BUCKETS];
 
         if (ngx_http_webpubsub_status_zero(t, NGX_HTTP_WEBPUBSUB_BUCKETS)) {
             continue;
@@ -718,8 +758,8 @@ ngx_http_webpubsub_status_json(u_char *p, u_char *last,
         }
 
         p = ngx_slprintf(p, last, "},\"sum\":");
-        p = ngx_http_webpubsub_status_seconds(p, last,
-                                          t[NGX_HTTP_WEBPUBSUB_BUCKETS]);
+        sum = ngx_http_webpubsub_sum_get(&sh->sum[k]);
+        p = ngx_http_webpubsub_status_seconds(p, last, sum);
         p = ngx_slprintf(p, last, ",\"count\":%uA}", n);
     }
 
@@ -772,10 +812,9 @@ ngx_http_webpubsub_status_json_family(u_char *p, u_char *last,
 /* microseconds as seconds, "0.001234" */
 
 static u_char *
-ngx_http_webpubsub_status_seconds(u_char *p, u_char *last,
-    ngx_atomic_uint_t us)
+ngx_http_webpubsub_status_seconds(u_char *p, u_char *last, uint64_t us)
 {
-    return ngx_slprintf(p, last, "%uA.%06uA", us / 1000000, us % 1000000);
+    return ngx_slprintf(p, last, "%uL.%06uL", us / 1000000, us % 1000000);
 }
 
 

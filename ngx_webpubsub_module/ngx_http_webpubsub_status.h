@@ -7,6 +7,11 @@
  * that location, which answers them as Prometheus text or JSON.  Without
  * such a location there is no zone and every count below is a test of a
  * NULL pointer.
+ *
+ * The counters are ngx_atomic_t: 64 bits on 64-bit systems, 32 bits on
+ * 32-bit ones (i386, armhf), where they wrap at 2^32, which Prometheus
+ * takes for a reset.  The histograms' sums of microseconds would wrap
+ * there after 72 minutes of calls: they are 64 bits everywhere.
  */
 
 
@@ -102,7 +107,8 @@ enum {
     NGX_HTTP_WEBPUBSUB_IDF_UNREACHABLE,
     NGX_HTTP_WEBPUBSUB_IDF_BAD_STATUS,
     NGX_HTTP_WEBPUBSUB_IDF_BAD_RESPONSE,
-    NGX_HTTP_WEBPUBSUB_IDF_MISCONFIGURED,
+    NGX_HTTP_WEBPUBSUB_IDF_MISCONFIGURED,   /* the location, a file */
+    NGX_HTTP_WEBPUBSUB_IDF_INTERNAL,        /* out of memory */
     NGX_HTTP_WEBPUBSUB_IDF_N
 };
 
@@ -134,11 +140,11 @@ enum {
         + NGX_HTTP_WEBPUBSUB_ID_N,
     NGX_HTTP_WEBPUBSUB_REST_CALLS = NGX_HTTP_WEBPUBSUB_ID_FAILURES
         + NGX_HTTP_WEBPUBSUB_ID_N * NGX_HTTP_WEBPUBSUB_IDF_N,
-    /* per operation: the buckets (not cumulative), then the sum in us */
+    /* per operation: the buckets (not cumulative); the sums are apart */
     NGX_HTTP_WEBPUBSUB_REST_TIMES = NGX_HTTP_WEBPUBSUB_REST_CALLS
         + NGX_WEBPUBSUB_REST_NOPS * NGX_HTTP_WEBPUBSUB_CLASSES,
     NGX_HTTP_WEBPUBSUB_COUNTERS = NGX_HTTP_WEBPUBSUB_REST_TIMES
-        + NGX_WEBPUBSUB_REST_NOPS * (NGX_HTTP_WEBPUBSUB_BUCKETS + 1)
+        + NGX_WEBPUBSUB_REST_NOPS * NGX_HTTP_WEBPUBSUB_BUCKETS
 };
 
 
@@ -153,10 +159,15 @@ extern ngx_atomic_t  *ngx_http_webpubsub_counters;
         }                                                                     \
     } while (0)
 
-/* events: the main request only, not a mirror's copy of it */
+/*
+ * events: once per main request (not a mirror's copy of it, and not again
+ * in another gateway location after error_page or an internal redirect)
+ */
 #define ngx_http_webpubsub_count_main(r, i)                                  \
     do {                                                                      \
-        if ((r) == (r)->main) {                                               \
+        if (ngx_http_webpubsub_counters != NULL                               \
+            && ngx_http_webpubsub_count_first(r))                             \
+        {                                                                     \
             ngx_http_webpubsub_count(i);                                      \
         }                                                                     \
     } while (0)
@@ -164,13 +175,14 @@ extern ngx_atomic_t  *ngx_http_webpubsub_counters;
 
 char *ngx_http_webpubsub_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_int_t ngx_http_webpubsub_status_init_process(ngx_cycle_t *cycle);
+void ngx_http_webpubsub_status_init_cycle(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_webpubsub_count_first(ngx_http_request_t *r);
 
 uint64_t ngx_http_webpubsub_clock(void);
 void ngx_http_webpubsub_count_call(const ngx_webpubsub_rest_op_t *op,
     ngx_uint_t status, uint64_t started);
 void ngx_http_webpubsub_count_fetch_failure(ngx_uint_t what,
-    ngx_uint_t status, ngx_uint_t answered, ngx_uint_t answer);
+    ngx_uint_t reason);
 
 
 #endif /* _NGX_HTTP_WEBPUBSUB_STATUS_H_INCLUDED_ */

@@ -106,6 +106,26 @@ http {
             webpubsub_allowed_origins $ORIGIN;
             proxy_pass http://127.0.0.1:%%PORT_3%%;
         }
+        # the application's 404 goes to another gateway: one event still
+        location /eventhandler/twice/ {
+            webpubsub_event_handler   on;
+            webpubsub_allowed_origins $ORIGIN;
+            proxy_pass http://127.0.0.1:%%PORT_3%%/missing/;
+            proxy_intercept_errors on;
+            error_page 404 = \@again;
+        }
+        location \@again {
+            webpubsub_event_handler   on;
+            webpubsub_allowed_origins $ORIGIN;
+            proxy_pass http://127.0.0.1:%%PORT_3%%;
+        }
+
+        # the variables outside negotiate: no refusal counted
+        location = /static {
+            webpubsub_hub \$arg_hub;
+            add_header X-U \$webpubsub_client_url always;
+            return 200 "static";
+        }
         location /app/ {
             webpubsub_refuse_stray_events on;
             proxy_pass http://127.0.0.1:%%PORT_3%%;
@@ -116,6 +136,14 @@ http {
     server {
         listen 127.0.0.1:%%PORT_3%%;
         location / { return 200 "app"; }
+        location /missing/ { return 404; }
+    }
+
+    # no service: the variables at server level
+    server {
+        listen 127.0.0.1:%%PORT_7%%;
+        add_header X-U \$webpubsub_client_url always;
+        location / { return 200 "static"; }
     }
 
     # a resource without keys: Microsoft Entra ID
@@ -136,6 +164,14 @@ http {
         location = /_wps { internal; proxy_pass http://127.0.0.1:$P6; }
 
         location = /negotiate { webpubsub_token; }
+        location = /gone {
+            webpubsub_endpoint        http://127.0.0.1:$P6;
+            webpubsub_credential      workload_identity client_id=$BROKEN_ID
+                                      tenant_id=$BROKEN_ID
+                                      token_file=%%TESTDIR%%/federated.jwt;
+            webpubsub_credential_pass /_identity_dead;
+            webpubsub_rest            send_to_all;
+        }
         location = /broken {
             webpubsub_endpoint        http://127.0.0.1:$P6;
             webpubsub_credential      managed_identity client_id=$BROKEN_ID;
@@ -148,9 +184,12 @@ EOF
 my $conf = $t->read_file('nginx.conf');
 $conf =~ s/worker_processes 1;/worker_processes 4;/ or die "workers\n";
 $t->write_file('nginx.conf', $conf);
+$t->write_file('federated.jwt', 'x.y.z');
 $t->run();
+# the token file goes after nginx -t: the fetch cannot be made
+unlink($t->testdir . '/federated.jwt') or die "unlink: $!\n";
 
-$t->plan(70);
+$t->plan(75);
 
 # --- the answers of the location itself -------------------------------
 
@@ -167,8 +206,12 @@ like($r->{content}, qr/^webpubsub_info\{version="0\.1\.0"\} 1$/m,
 $r = $t->get('/status?format=json');
 is($r->{headers}{'content-type'}, 'application/json', '?format=json: JSON');
 
-$r = $t->request('HEAD', '/status');
+$r = $t->request('HEAD', '/status?format=json');
 ok($r->{status} == 200 && ($r->{content} // '') eq '', 'HEAD: 200, no body');
+# nothing counts between the two: the same length
+is($r->{headers}{'content-length'},
+    length($t->get('/status?format=json')->{content}),
+    "HEAD: the GET's Content-Length");
 
 $r = $t->request('POST', '/status', body => 'x');
 is($r->{status}, 405, 'POST: 405');
@@ -224,6 +267,15 @@ my @kinds = (
         '/eventhandler/',
         headers => { 'WebHook-Request-Origin' => 'evil.example' }) } ],
     [ 'event, connected',   200, sub { event() } ],
+    [ 'event, 404 to another gateway', 200, sub { event(
+        path => '/eventhandler/twice/', type => 'azure.webpubsub.sys.connect')
+        } ],
+    [ 'variables, bad hub', 200, sub { $t->get('/static?hub=1x') } ],
+    [ 'variables, no service', 200, sub { $t->get('/',
+        port => $t->port(7)) } ],
+    [ 'REST, token file gone', 502, sub { $t->request('POST', '/gone',
+        port => $t->port(4), body => 'hi',
+        headers => { 'Content-Type' => 'text/plain' }) } ],
     [ 'event, user',        200, sub { event(
         type => 'azure.webpubsub.user.message') } ],
     [ 'event, bad signature', 401, sub { event(
@@ -286,12 +338,12 @@ my %want = (
     'webpubsub_negotiate_refused_total{reason=method}' => $N,
     'webpubsub_negotiate_refused_total{reason=bad_hub}' => $N,
     'webpubsub_negotiate_refused_total{reason=too_long}' => $N,
-    'webpubsub_negotiate_refused_total{reason=identity}' => 0,
+    'webpubsub_negotiate_refused_total{reason=no_service}' => 0,
     'webpubsub_handshakes_total{result=accepted}' => $N,
     'webpubsub_handshakes_total{result=refused}' => $N,
     'webpubsub_events_accepted_total{type=connected}' => $N,
     'webpubsub_events_accepted_total{type=user}' => $N,
-    'webpubsub_events_accepted_total{type=connect}' => 0,
+    'webpubsub_events_accepted_total{type=connect}' => $N,
     'webpubsub_events_refused_total{reason=bad_signature}' => $N,
     'webpubsub_events_refused_total{reason=missing_signature}' => $N,
     'webpubsub_events_refused_total{reason=wrong_hub}' => $N,
@@ -312,15 +364,15 @@ my %want = (
     'webpubsub_rest_refused_total{reason=misrouted}' => 0,
     'webpubsub_service_faults_total{kind=unreachable}' => $N,
     'webpubsub_service_faults_total{kind=5xx}' => $N,
-    'webpubsub_service_faults_total{kind=identity}' => $N,
+    'webpubsub_service_faults_total{kind=identity}' => 2 * $N,
     'webpubsub_service_faults_total{kind=timeout}' => 0,
     # one token for all four workers, and one fetch per broken request
-    'webpubsub_identity_fetches_total{what=token}' => 1 + $N,
+    'webpubsub_identity_fetches_total{what=token}' => 1 + 2 * $N,
     'webpubsub_identity_fetches_total{what=keys}' => 0,
     'webpubsub_identity_fetch_failures_total{what=token,reason=unreachable}'
         => $N,
-    'webpubsub_identity_fetch_failures_total{what=token,reason=timeout}'
-        => 0,
+    'webpubsub_identity_fetch_failures_total{what=token,'
+        . 'reason=misconfigured}' => $N,
     'webpubsub_rest_duration_seconds_count{operation=send_to_all}' => 3 * $N,
     'webpubsub_rest_duration_seconds_count{operation=group_exists}' => $N,
 );
@@ -438,6 +490,38 @@ sub check_counters {
         push @bad_node, "$key: " . ($n // 'absent')
             unless ($n // 0) == $want{$key};
     }
+    # every series not wanted is 0: a count under the wrong label fails;
+    # and every series is there, but for the two sparse families
+    for my $fam (sort keys %$fams) {
+        for my $s (@{ $fams->{$fam}{samples} }) {
+            next if $s->{name} =~ /^webpubsub_(?:info|start_time_seconds
+                |rest_duration_seconds)/x;
+            my $key = $s->{name} . '{' . join(',', map {
+                "$_=$s->{labels}{$_}" } sort keys %{ $s->{labels} }) . '}';
+            my ($k) = grep { join(',', sort split /,/, s/^\w+\{|\}$//gr)
+                eq join(',', sort split /,/, $key =~ s/^\w+\{|\}$//gr)
+                && /^\Q$s->{name}\E\{/ } keys %want;
+            push @bad_text, "$key: $s->{value}, not 0"
+                if !defined $k && $s->{value} != 0;
+        }
+    }
+    my %rows = (
+        webpubsub_tokens_issued_total => 2 * 3,
+        webpubsub_negotiate_refused_total => 7,
+        webpubsub_handshakes_total => 2,
+        webpubsub_events_accepted_total => 4,
+        webpubsub_events_refused_total => 13,
+        webpubsub_rest_refused_total => 5,
+        webpubsub_service_faults_total => 5,
+        webpubsub_identity_fetches_total => 2,
+        webpubsub_identity_fetch_failures_total => 2 * 6,
+    );
+    for my $fam (sort keys %rows) {
+        my $n = @{ $fams->{$fam}{samples} // [] };
+        push @bad_text, "$fam: $n series, not $rows{$fam}"
+            unless $n == $rows{$fam};
+    }
+
     ok(!@bad_text, "$when: the text has exactly the counts")
         or diag(join "\n", @bad_text);
     ok(!@bad_json, "$when: the JSON has exactly the counts")
