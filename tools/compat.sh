@@ -169,6 +169,7 @@ build() {
     rc=$?
     mkdir -p "$objs"
     echo $(( $(date +%s) - start )) > "$objs/.build-seconds"
+    echo $rc > "$objs/.build-status"
     return $rc
 }
 
@@ -196,8 +197,8 @@ build_steps() {
         cfg=auto/configure
     fi
 
-    # nginx without OPENSSL_SUPPRESS_DEPRECATED (before 1.20.2 and 1.21.2)
-    # warns, with -Werror, about OpenSSL 3's deprecated calls
+    # nginx without OPENSSL_SUPPRESS_DEPRECATED (1.18.0, 1.21.0) warns,
+    # with -Werror, about OpenSSL 3's deprecated calls
     cc_opt="-g -O2"
     grep -q OPENSSL_SUPPRESS_DEPRECATED \
         "$dir/src/src/event/ngx_event_openssl.h" 2>/dev/null \
@@ -239,7 +240,10 @@ suite() {
 
     bsecs=$(cat "$objs/.build-seconds" 2>/dev/null || echo '?')
 
-    if ! bin=$(binary "$objs"); then
+    # a binary may be there while the module failed to build
+    if [ "$(cat "$objs/.build-status" 2>/dev/null)" != 0 ] \
+       || ! bin=$(binary "$objs")
+    then
         printf '%-4s %-28s build failed after %ss, see %s\n' FAIL "$run" \
             "$bsecs" "${dir#$top/}/"
         return 1
