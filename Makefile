@@ -156,6 +156,15 @@ test-valgrind: deps build
 	TEST_NGINX_VALGRIND_OPTS=--errors-for-leak-kinds=none \
 	$(PROVE)
 
+# the suite against other nginx releases and forks, each built from its
+# source tarball in COMPAT_SRC (tools/compat.sh, docs/compatibility.md)
+.PHONY: compat
+compat: deps
+	tools/deps.sh compat
+	@test -n "$(COMPAT_SRC)" \
+	    || { echo "usage: make compat COMPAT_SRC=DIR" >&2; exit 2; }
+	tools/compat.sh $(COMPAT_SRC)
+
 run: build
 	tools/deps.sh run
 	RUN_PORT=$(RUN_PORT) AUTH=$(AUTH) tools/run.sh $(MODULE)

@@ -816,10 +816,14 @@ ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf)
      *     conf->token = 0;
      *     conf->token_file = NULL;
      *     conf->token_line = 0;
+     *     conf->hub = NULL;
+     *     conf->user_id = NULL;
+     *
+     * NULL, not NGX_CONF_UNSET_PTR, is "not set" for the complex values of
+     * ngx_http_set_complex_value_slot(): before nginx 1.21.0 it takes any
+     * other value for a duplicate.
      */
 
-    conf->hub = NGX_CONF_UNSET_PTR;
-    conf->user_id = NGX_CONF_UNSET_PTR;
     conf->roles = NGX_CONF_UNSET_PTR;
     conf->groups = NGX_CONF_UNSET_PTR;
     conf->ttl = NGX_CONF_UNSET;
@@ -867,8 +871,15 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ngx_conf_merge_value(conf->token_variables, prev->token_variables, 0);
-    ngx_conf_merge_ptr_value(conf->hub, prev->hub, NULL);
-    ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
+
+    if (conf->hub == NULL) {
+        conf->hub = prev->hub;
+    }
+
+    if (conf->user_id == NULL) {
+        conf->user_id = prev->user_id;
+    }
+
     ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);
     ngx_conf_merge_ptr_value(conf->groups, prev->groups, NULL);
     ngx_conf_merge_sec_value(conf->ttl, prev->ttl, 3600);

@@ -17,6 +17,15 @@
 
 
 /*
+ * The oldest nginx the module is built and tested against (docs/
+ * compatibility.md); an older one is refused here rather than at run time.
+ */
+#if (nginx_version < 1018000)
+#error "ngx_http_webpubsub_module needs nginx 1.18.0 or newer"
+#endif
+
+
+/*
  * The release, as "major.minor.patch" and as a number that grows with it
  * (major * 1000000 + minor * 1000 + patch), for #if tests in other modules;
  * CHANGES lists what each release changed.

@@ -22,6 +22,20 @@
 #define NGX_HTTP_WEBPUBSUB_REST_LINE_LOG  256
 
 
+/*
+ * What nginx's lists and trees of locations hold: the locations' core
+ * configurations, or, in Angie (found by config), a ngx_http_core_loc_t
+ * of each that points to it.
+ */
+#if (NGX_HTTP_WEBPUBSUB_CORE_LOC)
+typedef ngx_http_core_loc_t  ngx_http_webpubsub_loc_t;
+#define ngx_http_webpubsub_loc_conf(loc)  (loc)->conf
+#else
+typedef ngx_http_core_loc_conf_t  ngx_http_webpubsub_loc_t;
+#define ngx_http_webpubsub_loc_conf(loc)  (loc)
+#endif
+
+
 static ngx_int_t ngx_http_webpubsub_rest_check_route(ngx_http_request_t *sr,
     ngx_http_webpubsub_rest_t *rest);
 static ngx_int_t ngx_http_webpubsub_rest_check_proxy(ngx_http_request_t *sr,
@@ -352,6 +366,7 @@ ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf)
     ngx_array_t                     all;
     ngx_http_core_loc_conf_t      **clcfp, *clcf, *target;
     ngx_http_core_srv_conf_t      **cscfp;
+    ngx_http_webpubsub_loc_t      **locp;
     ngx_http_core_main_conf_t      *cmcf;
     ngx_http_webpubsub_loc_conf_t  *wlcf, *twlcf;
 
@@ -374,8 +389,9 @@ ngx_http_webpubsub_rest_check_conf(ngx_conf_t *cf)
         }
 
         if (cscfp[s]->named_locations) {
-            for (clcfp = cscfp[s]->named_locations; *clcfp; clcfp++) {
-                if (ngx_http_webpubsub_rest_locations(&all, *clcfp)
+            for (locp = cscfp[s]->named_locations; *locp; locp++) {
+                if (ngx_http_webpubsub_rest_locations(&all,
+                                             ngx_http_webpubsub_loc_conf(*locp))
                     != NGX_OK)
                 {
                     return NGX_ERROR;
@@ -607,7 +623,7 @@ ngx_http_webpubsub_rest_nested(ngx_array_t *a,
     ngx_http_core_loc_conf_t *pclcf)
 {
 #if (NGX_PCRE)
-    ngx_http_core_loc_conf_t  **clcfp;
+    ngx_http_webpubsub_loc_t  **locp;
 #endif
 
     if (pclcf->static_locations
@@ -618,8 +634,11 @@ ngx_http_webpubsub_rest_nested(ngx_array_t *a,
 
 #if (NGX_PCRE)
     if (pclcf->regex_locations) {
-        for (clcfp = pclcf->regex_locations; *clcfp; clcfp++) {
-            if (ngx_http_webpubsub_rest_locations(a, *clcfp) != NGX_OK) {
+        for (locp = pclcf->regex_locations; *locp; locp++) {
+            if (ngx_http_webpubsub_rest_locations(a,
+                                             ngx_http_webpubsub_loc_conf(*locp))
+                != NGX_OK)
+            {
                 return NGX_ERROR;
             }
         }
@@ -639,13 +658,17 @@ ngx_http_webpubsub_rest_tree(ngx_array_t *a,
     }
 
     if (node->exact
-        && ngx_http_webpubsub_rest_locations(a, node->exact) != NGX_OK)
+        && ngx_http_webpubsub_rest_locations(a,
+                                     ngx_http_webpubsub_loc_conf(node->exact))
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     if (node->inclusive
-        && ngx_http_webpubsub_rest_locations(a, node->inclusive) != NGX_OK)
+        && ngx_http_webpubsub_rest_locations(a,
+                                 ngx_http_webpubsub_loc_conf(node->inclusive))
+           != NGX_OK)
     {
         return NGX_ERROR;
     }

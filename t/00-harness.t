@@ -82,6 +82,8 @@ EOF
 isnt($code, 0, 'nginx -t fails on an unknown directive');
 like($out, qr/unknown directive/, 'nginx -t names the problem');
 
-$t->error_log_like(qr{\[notice\] .*nginx/\d}, 'error.log is written');
+# nginx/1.x, or a fork's own name: Angie/1.x, openresty/1.x
+$t->error_log_like(qr{\[notice\] .*(?:nginx|Angie|openresty)/\d},
+    'error.log is written');
 
 $t->done();

@@ -362,7 +362,7 @@ for my $c (@cases) {
     my ($code, $out) = $t->nginx_t(cred("$SECRET secret_file=$dir/shared.secret"));
     is($code, 0, 'secret file readable by others: nginx -t passes')
         or diag($out);
-    like($out, qr/^nginx: \[warn\] $CRED: "\Q$dir\E\/shared\.secret" is readable by every user of this host, restrict it with "chmod 600" or "chmod 640" in \S+:\d+$/m,
+    like($out, qr/^(?:nginx|angie): \[warn\] $CRED: "\Q$dir\E\/shared\.secret" is readable by every user of this host, restrict it with "chmod 600" or "chmod 640" in \S+:\d+$/m,
         'secret file readable by others: a warning says to chmod it');
     like($out, qr/test is successful/,
         'secret file readable by others: test is successful');

@@ -172,10 +172,10 @@ my @cases = (
     # the connection string that nginx cut at its first ";"
     [ 'unquoted connection string',
       'webpubsub_connection_string Endpoint=https://x.webpubsub.azure.com;AccessKey=abc;Version=1.0;',
-      '', qr/^nginx: \[emerg\] "webpubsub_connection_string" directive has no AccessKey: \Q$QUOTE (one without a key ends in ";Version=1.0")\E in \S+:\d+$/m ],
+      '', qr/^(?:nginx|angie): \[emerg\] "webpubsub_connection_string" directive has no AccessKey: \Q$QUOTE (one without a key ends in ";Version=1.0")\E in \S+:\d+$/m ],
     [ 'unquoted connection string, AccessKey first',
       'webpubsub_connection_string AccessKey=abc;Endpoint=https://x.webpubsub.azure.com;Version=1.0;',
-      '', qr/^nginx: \[emerg\] "webpubsub_connection_string" directive has no Endpoint: \Q$QUOTE\E in \S+:\d+$/m ],
+      '', qr/^(?:nginx|angie): \[emerg\] "webpubsub_connection_string" directive has no Endpoint: \Q$QUOTE\E in \S+:\d+$/m ],
 
     # configurations that must pass
     [ 'a local stand-in over http, and paths that are no client paths',
@@ -231,7 +231,7 @@ for my $c (@cases) {
         sprintf('FIFO key file: nginx -t returns at once (%.1f s)', $took))
         or diag($@);
     isnt($code // 0, 0, 'FIFO key file: nginx -t fails');
-    like($out // '', qr/^nginx: \[emerg\] "webpubsub_access_key_file" directive: "\Q$FIFO\E" is not a regular file of at most 65536 bytes but a FIFO in \S+:\d+$/m,
+    like($out // '', qr/^(?:nginx|angie): \[emerg\] "webpubsub_access_key_file" directive: "\Q$FIFO\E" is not a regular file of at most 65536 bytes but a FIFO in \S+:\d+$/m,
         'FIFO key file: the message says it is a FIFO');
 }
 
@@ -243,7 +243,7 @@ for my $c (@cases) {
 
     is($code, 0, 'key file readable by others: nginx -t passes')
         or diag($out);
-    like($out, qr/^nginx: \[warn\] "webpubsub_access_key_file" directive: "\S+\/shared\.key" is readable by every user of this host, restrict it with "chmod 600" or "chmod 640" in \S+:\d+$/m,
+    like($out, qr/^(?:nginx|angie): \[warn\] "webpubsub_access_key_file" directive: "\S+\/shared\.key" is readable by every user of this host, restrict it with "chmod 600" or "chmod 640" in \S+:\d+$/m,
         'key file readable by others: a warning says to chmod it');
     like($out, qr/test is successful/,
         'key file readable by others: test is successful');
@@ -275,7 +275,7 @@ for my $c (
     my ($file, $line) = $out =~ $re;
 
     like($out,
-        qr/^nginx: \[emerg\] "$directive" directive $re.* on the same level in \S+:\d+$/m,
+        qr/^(?:nginx|angie): \[emerg\] "$directive" directive $re.* on the same level in \S+:\d+$/m,
         "$name: the $directive message names file:line");
 
     my @lines = defined $file && -f $file

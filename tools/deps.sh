@@ -3,7 +3,7 @@
 # is missing: Debian packages, then the npm packages locked in
 # emulator/package-lock.json (the local Web PubSub emulator),
 # demo/package-lock.json (the chat app) and t/package-lock.json (the tests).
-# Usage: tools/deps.sh [build|run|test|fuzz|bench|deb]
+# Usage: tools/deps.sh [build|run|test|fuzz|bench|deb|compat]
 set -eu
 
 need=${1:-test}
@@ -12,6 +12,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 pkgs="nginx nginx-dev libjansson-dev libssl-dev gcc make perl"
 if [ "$need" = fuzz ]; then
     pkgs="$pkgs clang libclang-rt-dev"
+fi
+if [ "$need" = compat ]; then
+    # nginx releases built from source (tools/compat.sh): PCRE1 for those
+    # before 1.21.5, zlib for gzip, OpenSSL for ssl
+    pkgs="$pkgs libpcre3-dev libpcre2-dev zlib1g-dev libssl-dev"
 fi
 if [ "$need" = bench ]; then
     # load generator, njs for the njs negotiate handler, the chart

@@ -79,7 +79,8 @@ package WebPubSub::Nginx;
 #
 # Environment
 #
-#   TEST_NGINX_BINARY      nginx binary (default /usr/sbin/nginx)
+#   TEST_NGINX_BINARY      nginx binary (default /usr/sbin/nginx), or a
+#                          fork's (Angie, OpenResty); nginx 1.18.0 and up
 #   TEST_NGINX_MODULE      path of the module .so for load_module, or
 #                          "builtin" for a binary built with --add-module
 #   TEST_NGINX_LEAVE       keep the test directory
@@ -385,6 +386,38 @@ sub _port_accepts {
     return 1;
 }
 
+# Whether the binary has -e (the log nginx writes before it has read
+# error_log in its configuration), by its own -h: nginx has it since
+# 1.19.5, forks since their own versions.  Once per binary and process.
+my %HAS_E;
+
+sub _has_e_option {
+    my ($self) = @_;
+    my $bin = ($self->_nginx_command())[0];
+    return $HAS_E{$bin} if exists $HAS_E{$bin};
+
+    my $out = "$self->{dir}/nginx-h.log";
+    _flush_std();
+    my $pid = fork() // die "fork: $!\n";
+    _exec_child($out, $bin, '-h') if $pid == 0;
+    _terminate($pid, 'KILL', 0) unless _reap($pid, 30);
+    die "$bin -h: no usage printed\n" . $self->_tail('nginx-h.log', 5)
+        unless $self->_slurp_if_exists($out) =~ /^\s*-\?,-h\b/m;
+
+    return $HAS_E{$bin} = $self->read_file($out) =~ /^\s*-e filename\b/m;
+}
+
+# The early log's options: -e $path, or, without -e, nothing: then nginx
+# logs to its compiled-in error log path, which tools/compat.sh builds
+# relative ("logs/error.log") so that under -p it is in the test directory.
+sub _early_log {
+    my ($self, $path) = @_;
+    return ('-e', $path) if $self->_has_e_option();
+    my $logs = "$self->{dir}/logs";
+    -d $logs or mkdir $logs or die "mkdir $logs: $!\n";
+    return ();
+}
+
 sub run {
     my ($self) = @_;
     my $dir = $self->{dir};
@@ -393,7 +426,8 @@ sub run {
     die "write_conf() first\n" unless -f "$dir/nginx.conf";
 
     my @cmd = $self->_nginx_command(
-        '-p', "$dir/", '-c', "$dir/nginx.conf", '-e', "$dir/error.log");
+        '-p', "$dir/", '-c', "$dir/nginx.conf",
+        $self->_early_log("$dir/error.log"));
 
     if (_valgrind()) {
         unshift @cmd, 'valgrind', '--leak-check=full', '--error-exitcode=0',
@@ -606,7 +640,8 @@ sub nginx_t {
     my $out = "$dir/t-output-$n.log";
 
     my @cmd = $self->_nginx_command(
-        '-t', '-p', "$dir/", '-c', $conf, '-e', "$dir/t-error.log");
+        '-t', '-p', "$dir/", '-c', $conf,
+        $self->_early_log("$dir/t-error.log"));
 
     _flush_std();
     my $pid = fork() // die "fork: $!\n";
