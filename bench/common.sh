@@ -73,9 +73,12 @@ bench_wait() {
 }
 
 # bench_rps [wrk options...] URL: requests per second of one wrk run of
-# $secs seconds; fails when any answer was not 2xx or 3xx
+# $secs seconds; fails when any answer was not 2xx or 3xx.  With
+# BENCH_WRK_CPU set, wrk runs on that CPU only (the worker on another).
 bench_rps() {
-    _out=$(timeout --foreground $((secs + 30)) wrk -t1 -c32 -d"${secs}s" "$@") || {
+    _pin=${BENCH_WRK_CPU:+taskset -c $BENCH_WRK_CPU}
+    _out=$(timeout --foreground $((secs + 30)) $_pin wrk -t1 -c32 \
+        -d"${secs}s" "$@") || {
         echo "wrk failed or timed out: $*" >&2; exit 1; }
     case $_out in
     *Non-2xx*)

@@ -6,6 +6,9 @@
 # shared memory).  One worker each, wrk -t1 -c32 on loopback, interleaved
 # rounds.  Each answer is checked first: a token that verifies
 # (bench/verify.js), and, with the location, a counter that counts.
+# On two cores or more, both workers are pinned to the first CPU and wrk
+# to the second, so that the ratio is the server's cost, not the load
+# generator's share of a core.
 # Usage: bench/status.sh [seconds-per-run] [rounds]
 set -eu
 
@@ -28,6 +31,14 @@ case "$secs$rounds" in
 esac
 
 bench_tools
+if [ "$(nproc)" -ge 2 ]; then
+    affinity="worker_cpu_affinity 01;"
+    BENCH_WRK_CPU=1
+    pinned="worker on CPU 0, wrk on CPU 1"
+else
+    affinity=
+    pinned="unpinned"
+fi
 command -v node >/dev/null 2>&1 || "$top/tools/deps.sh" bench
 
 # write_conf NAME PORT STATUS: an nginx in $dir/NAME, with the status
@@ -44,6 +55,7 @@ write_conf() {
 load_module $module;
 $(bench_user)
 worker_processes 1;
+$affinity
 pid $d/nginx.pid;
 error_log $d/error.log warn;
 events { worker_connections 1024; }
@@ -102,7 +114,8 @@ n1=$(tokens)
     "went from '$n0' to '$n1' for one token" >&2; exit 1; }
 echo "checked: one nginx has no counters, the other counts every token"
 
-echo "status: $rounds rounds of ${secs}s, 1 worker each, wrk -t1 -c32"
+echo "status: $rounds rounds of ${secs}s, 1 worker each, wrk -t1 -c32," \
+    "$pinned"
 bench_compare off "http://127.0.0.1:$port/negotiate?id=alice" \
     counters "http://127.0.0.1:$oport/negotiate?id=alice"
 echo "tokens counted: $(tokens)"
