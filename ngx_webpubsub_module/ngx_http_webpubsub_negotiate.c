@@ -615,7 +615,7 @@ ngx_http_webpubsub_token_args(ngx_http_request_t *r,
     ngx_webpubsub_rest_args_t  *args;
 
     args = ngx_pcalloc(r->pool, sizeof(ngx_webpubsub_rest_args_t));
-    v = ngx_pnalloc(r->pool, 3 * sizeof(ngx_webpubsub_str_t));
+    v = ngx_palloc(r->pool, 3 * sizeof(ngx_webpubsub_str_t));
     p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
 
     if (args == NULL || v == NULL || p == NULL) {
