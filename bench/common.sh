@@ -72,6 +72,18 @@ bench_wait() {
     done
 }
 
+# bench_check_token SCRIPT NAME URL: URL answers 200 with a negotiate JSON
+# whose token verifies (bench/verify.js) for user alice and the caller's
+# $key, $endpoint, $hub, $role and $group; the JSON lands in $dir
+bench_check_token() {
+    code=$(curl -s -m 5 -o "$dir/check.json" -w '%{http_code}' "$3") || true
+    [ "$code" = 200 ] || { echo "$1: $2 answered $code" >&2; exit 1; }
+    node "$top/bench/verify.js" negotiate "$key" "$endpoint" "$hub" alice \
+        "$role" "$group" < "$dir/check.json" >/dev/null \
+        || { echo "$1: $2 answered a wrong token" >&2; exit 1; }
+    echo "checked: $2 answers 200 with a token that verifies"
+}
+
 # bench_rps [wrk options...] URL: requests per second of one wrk run of
 # $secs seconds; fails when any answer was not 2xx or 3xx.  With
 # BENCH_WRK_CPU set, wrk runs on that CPU only (the worker on another).

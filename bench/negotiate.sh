@@ -74,16 +74,6 @@ http {
 END
 }
 
-# check_token NAME URL: answers 200 with a negotiate JSON that verifies
-check_token() {
-    code=$(curl -s -m 5 -o "$dir/check.json" -w '%{http_code}' "$2") || true
-    [ "$code" = 200 ] || { echo "negotiate: $1 answered $code" >&2; exit 1; }
-    node "$top/bench/verify.js" negotiate "$key" "$endpoint" "$hub" alice \
-        "$role" "$group" < "$dir/check.json" >/dev/null \
-        || { echo "negotiate: $1 answered a wrong token" >&2; exit 1; }
-    echo "checked: $1 answers 200 with a token that verifies"
-}
-
 # first a real response, to serve a ceiling of exactly its size
 write_conf "x"
 bench_start "$dir"
@@ -103,9 +93,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ceiling")
 [ "$code" = 200 ] || { echo "negotiate: ceiling answered $code" >&2; exit 1; }
 echo "checked: ceiling answers 200 with $len bytes"
 bench_wait "http://127.0.0.1:$nport/negotiate?id=alice"
-check_token negotiate "http://127.0.0.1:$port/negotiate?id=alice"
-check_token njs "http://127.0.0.1:$port/njs?id=alice"
-check_token node "http://127.0.0.1:$nport/negotiate?id=alice"
+bench_check_token negotiate negotiate "http://127.0.0.1:$port/negotiate?id=alice"
+bench_check_token negotiate njs "http://127.0.0.1:$port/njs?id=alice"
+bench_check_token negotiate node "http://127.0.0.1:$nport/negotiate?id=alice"
 
 echo "negotiate: body $len bytes, $rounds rounds of ${secs}s, 1 worker, wrk -t1 -c32"
 bench_rounds ceiling "http://127.0.0.1:$port/ceiling" \

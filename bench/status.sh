@@ -78,16 +78,6 @@ http {
 END
 }
 
-# check_token NAME URL: answers 200 with a negotiate JSON that verifies
-check_token() {
-    code=$(curl -s -m 5 -o "$dir/check.json" -w '%{http_code}' "$2") || true
-    [ "$code" = 200 ] || { echo "status: $1 answered $code" >&2; exit 1; }
-    node "$top/bench/verify.js" negotiate "$key" "$endpoint" "$hub" alice \
-        "$role" "$group" < "$dir/check.json" >/dev/null \
-        || { echo "status: $1 answered a wrong token" >&2; exit 1; }
-    echo "checked: $1 answers 200 with a token that verifies"
-}
-
 # tokens: the counter of tokens signed with a key, by the "on" nginx
 tokens() {
     curl -sf -m 5 "http://127.0.0.1:$oport/status" \
@@ -100,8 +90,10 @@ bench_start "$dir/off"
 bench_start "$dir/on"
 bench_wait "http://127.0.0.1:$port/negotiate?id=alice"
 bench_wait "http://127.0.0.1:$oport/negotiate?id=alice"
-check_token "without counters" "http://127.0.0.1:$port/negotiate?id=alice"
-check_token "with counters" "http://127.0.0.1:$oport/negotiate?id=alice"
+bench_check_token status "without counters" \
+    "http://127.0.0.1:$port/negotiate?id=alice"
+bench_check_token status "with counters" \
+    "http://127.0.0.1:$oport/negotiate?id=alice"
 
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' \
     "http://127.0.0.1:$port/status") || true
