@@ -93,7 +93,8 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ceiling")
 [ "$code" = 200 ] || { echo "negotiate: ceiling answered $code" >&2; exit 1; }
 echo "checked: ceiling answers 200 with $len bytes"
 bench_wait "http://127.0.0.1:$nport/negotiate?id=alice"
-bench_check_token negotiate negotiate "http://127.0.0.1:$port/negotiate?id=alice"
+bench_check_token negotiate negotiate \
+    "http://127.0.0.1:$port/negotiate?id=alice"
 bench_check_token negotiate njs "http://127.0.0.1:$port/njs?id=alice"
 bench_check_token negotiate node "http://127.0.0.1:$nport/negotiate?id=alice"
 
