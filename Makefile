@@ -70,16 +70,38 @@ $(BUILD)/entra_test_asan: $(ENTRA_T) $(CORE) $(CORE_H)
 	$(CC) $(CFLAGS_T) $(SAN) -o $@ t/unit/entra_test.c $(CORE) \
 		-lcrypto -ljansson
 
-unit: $(BUILD)/core_test $(BUILD)/reply_test $(BUILD)/entra_test
+# token_test twice: HMAC from SHA-256 pad states, and the EVP_MAC path
+# that builds without OpenSSL's low-level digest functions take
+TOKEN_T    = t/unit/token_test.c t/unit/check.h
+
+$(BUILD)/token_test: $(TOKEN_T) $(CORE) $(CORE_H)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_T) -o $@ t/unit/token_test.c $(CORE) -lcrypto -ljansson
+
+$(BUILD)/token_test_evp: $(TOKEN_T) $(CORE) $(CORE_H)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_T) -DNGX_WEBPUBSUB_HMAC_EVP -o $@ t/unit/token_test.c \
+		$(CORE) -lcrypto -ljansson
+
+$(BUILD)/token_test_asan: $(TOKEN_T) $(CORE) $(CORE_H)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_T) $(SAN) -o $@ t/unit/token_test.c $(CORE) \
+		-lcrypto -ljansson
+
+unit: $(BUILD)/core_test $(BUILD)/reply_test $(BUILD)/entra_test \
+		$(BUILD)/token_test $(BUILD)/token_test_evp
 	$(BUILD)/core_test
 	$(BUILD)/reply_test
 	$(BUILD)/entra_test
+	$(BUILD)/token_test
+	$(BUILD)/token_test_evp
 
 unit-asan: $(BUILD)/core_test_asan $(BUILD)/reply_test_asan \
-		$(BUILD)/entra_test_asan
+		$(BUILD)/entra_test_asan $(BUILD)/token_test_asan
 	$(BUILD)/core_test_asan
 	$(BUILD)/reply_test_asan
 	$(BUILD)/entra_test_asan
+	$(BUILD)/token_test_asan
 
 test: deps build unit
 	TEST_NGINX_MODULE=$(MODULE) $(PROVE)

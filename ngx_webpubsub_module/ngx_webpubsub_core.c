@@ -11,15 +11,36 @@
 
 #include <jansson.h>
 
+/*
+ * SHA256_Init() and friends are deprecated in OpenSSL 3.0, but EVP has no
+ * way to restart a digest from a saved state without allocating a new
+ * context each time (EVP_MD_CTX_copy_ex() duplicates the provider's
+ * context); nginx's own OpenSSL code suppresses the warnings the same way.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED  1
+
+#include <openssl/opensslconf.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 #elif (OPENSSL_VERSION_NUMBER < 0x10100000L)
 #error "the Web PubSub module needs OpenSSL 1.1.0 or later"
+#endif
+
+/*
+ * HMAC from SHA-256 states of the key's padded blocks, prepared once;
+ * EVP_MAC where the low-level digest functions are compiled out (or where
+ * NGX_WEBPUBSUB_HMAC_EVP asks for it, to test that path).
+ */
+#if (defined OPENSSL_NO_DEPRECATED_3_0 || defined NGX_WEBPUBSUB_HMAC_EVP)
+#define NGX_WEBPUBSUB_PAD_STATES  0
+#else
+#define NGX_WEBPUBSUB_PAD_STATES  1
 #endif
 
 #include "ngx_webpubsub_core.h"
@@ -46,6 +67,11 @@ static size_t ngx_webpubsub_json_array_length(const ngx_webpubsub_str_t *a,
     size_t n);
 static unsigned char *ngx_webpubsub_json_array(unsigned char *dst,
     const ngx_webpubsub_str_t *a, size_t n);
+#if (NGX_WEBPUBSUB_PAD_STATES)
+static int ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h,
+    const SHA256_CTX *from, const unsigned char *msg, size_t len,
+    unsigned char *mac);
+#endif
 
 
 /* base64url of {"alg":"HS256","typ":"JWT"}, the header every SDK sends */
@@ -1379,7 +1405,10 @@ ngx_webpubsub_hmac_sha256(const ngx_webpubsub_str_t *key,
 
 
 struct ngx_webpubsub_hmac_s {
-#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+#if (NGX_WEBPUBSUB_PAD_STATES)
+    SHA256_CTX    inner;    /* after the block of the key ^ ipad */
+    SHA256_CTX    outer;    /* after the block of the key ^ opad */
+#elif (OPENSSL_VERSION_NUMBER >= 0x30000000L)
     EVP_MAC_CTX  *ctx;
     int           reinit;
 #else
@@ -1387,6 +1416,118 @@ struct ngx_webpubsub_hmac_s {
 #endif
 };
 
+
+#if (NGX_WEBPUBSUB_PAD_STATES)
+
+/* RFC 2104: a key longer than a block is hashed, then padded with zeros */
+
+ngx_webpubsub_hmac_t *
+ngx_webpubsub_hmac_new(const ngx_webpubsub_str_t *key)
+{
+    int                    ok;
+    size_t                 i;
+    unsigned char          k[SHA256_CBLOCK], pad[SHA256_CBLOCK];
+    ngx_webpubsub_hmac_t  *h;
+
+    if (key->len > NGX_WEBPUBSUB_KEY_MAX) {
+        return NULL;
+    }
+
+    h = calloc(1, sizeof(ngx_webpubsub_hmac_t));
+    if (h == NULL) {
+        return NULL;
+    }
+
+    memset(k, 0, sizeof(k));
+
+    if (key->len > SHA256_CBLOCK) {
+        ok = (SHA256(key->data, key->len, k) != NULL);
+
+    } else {
+        memcpy(k, key->data, key->len);
+        ok = 1;
+    }
+
+    for (i = 0; i < SHA256_CBLOCK; i++) {
+        pad[i] = k[i] ^ 0x36;
+    }
+
+    ok = ok
+         && SHA256_Init(&h->inner)
+         && SHA256_Update(&h->inner, pad, SHA256_CBLOCK);
+
+    for (i = 0; i < SHA256_CBLOCK; i++) {
+        pad[i] = k[i] ^ 0x5c;
+    }
+
+    ok = ok
+         && SHA256_Init(&h->outer)
+         && SHA256_Update(&h->outer, pad, SHA256_CBLOCK);
+
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
+
+    if (!ok) {
+        ERR_clear_error();
+        ngx_webpubsub_hmac_free(h);
+        return NULL;
+    }
+
+    return h;
+}
+
+
+void
+ngx_webpubsub_hmac_free(ngx_webpubsub_hmac_t *h)
+{
+    if (h == NULL) {
+        return;
+    }
+
+    /* either state signs as well as the key does */
+    OPENSSL_cleanse(h, sizeof(ngx_webpubsub_hmac_t));
+    free(h);
+}
+
+
+/*
+ * The MAC of a message whose first bytes are already in "from", a copy
+ * of the inner state (the key's, or one with a constant prefix after it).
+ */
+
+static int
+ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h, const SHA256_CTX *from,
+    const unsigned char *msg, size_t len, unsigned char *mac)
+{
+    int            ok;
+    SHA256_CTX     ctx;
+    unsigned char  inner[SHA256_DIGEST_LENGTH];
+
+    ctx = *from;
+
+    ok = SHA256_Update(&ctx, msg, len)
+         && SHA256_Final(inner, &ctx);
+
+    ctx = h->outer;
+
+    ok = ok
+         && SHA256_Update(&ctx, inner, sizeof(inner))
+         && SHA256_Final(mac, &ctx);
+
+    OPENSSL_cleanse(inner, sizeof(inner));
+
+    return ok ? 0 : -1;
+}
+
+
+int
+ngx_webpubsub_hmac(ngx_webpubsub_hmac_t *h, const unsigned char *msg,
+    size_t len, unsigned char *mac)
+{
+    return ngx_webpubsub_hmac_resume(h, &h->inner, msg, len, mac);
+}
+
+#else /* !NGX_WEBPUBSUB_PAD_STATES */
 
 ngx_webpubsub_hmac_t *
 ngx_webpubsub_hmac_new(const ngx_webpubsub_str_t *key)
@@ -1521,6 +1662,8 @@ ngx_webpubsub_hmac(ngx_webpubsub_hmac_t *h, const unsigned char *msg,
     return 0;
 }
 
+#endif /* NGX_WEBPUBSUB_PAD_STATES */
+
 
 int
 ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
@@ -1542,6 +1685,236 @@ ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
     d += ngx_webpubsub_base64url_encode(d, mac, sizeof(mac));
 
     OPENSSL_cleanse(mac, sizeof(mac));
+
+    *dst_len = d - dst;
+
+    return 0;
+}
+
+
+/*
+ * A client token is the same bytes up to its "iat" for every request of a
+ * location whose roles and groups are constants.  The template keeps them
+ * encoded: the JWT header and the base64url of the claims' head up to a
+ * multiple of 3 bytes (the 0-2 bytes left over are encoded with the rest
+ * per request), and the inner SHA-256 state after the whole 64-byte
+ * blocks of that, so a token costs the hash of what changes and little
+ * else.  The bytes are those ngx_webpubsub_client_claims() and
+ * ngx_webpubsub_jwt_sign() make.
+ */
+
+struct ngx_webpubsub_token_s {
+    ngx_webpubsub_hmac_t  *key;
+#if (NGX_WEBPUBSUB_PAD_STATES)
+    SHA256_CTX             inner;       /* the key's, after "hashed" */
+#endif
+    size_t                 hashed;      /* bytes of prefix in inner */
+    unsigned char         *prefix;      /* header "." base64url(head) */
+    size_t                 prefix_len;
+    unsigned char          tail[2];     /* the head's bytes not encoded */
+    size_t                 tail_len;
+    unsigned char         *aud;         /* ,"aud":" and its escaped head */
+    size_t                 aud_len;
+};
+
+
+/* the longest decimal int64, its sign included */
+#define NGX_WEBPUBSUB_INT64_LEN  20
+
+
+ngx_webpubsub_token_t *
+ngx_webpubsub_token_new(ngx_webpubsub_hmac_t *key,
+    const ngx_webpubsub_str_t *aud, const ngx_webpubsub_str_t *roles,
+    size_t nroles, const ngx_webpubsub_str_t *groups, size_t ngroups)
+{
+    size_t                  head_len, enc;
+    unsigned char          *head, *p;
+    ngx_webpubsub_token_t  *t;
+
+    head_len = sizeof("{\"iat\":") - 1;
+
+    if (nroles) {
+        head_len += sizeof("\"role\":,") - 1
+                    + ngx_webpubsub_json_array_length(roles, nroles);
+    }
+
+    if (ngroups) {
+        head_len += sizeof("\"webpubsub.group\":,") - 1
+                    + ngx_webpubsub_json_array_length(groups, ngroups);
+    }
+
+    enc = head_len / 3 * 3;
+
+    t = calloc(1, sizeof(ngx_webpubsub_token_t));
+    head = malloc(head_len);
+
+    if (t == NULL || head == NULL) {
+        goto failed;
+    }
+
+    t->key = key;
+
+    /* the head as ngx_webpubsub_client_claims() begins it */
+
+    p = head;
+    *p++ = '{';
+
+    if (nroles) {
+        p = ngx_webpubsub_cpylit(p, "\"role\":");
+        p = ngx_webpubsub_json_array(p, roles, nroles);
+        *p++ = ',';
+    }
+
+    if (ngroups) {
+        p = ngx_webpubsub_cpylit(p, "\"webpubsub.group\":");
+        p = ngx_webpubsub_json_array(p, groups, ngroups);
+        *p++ = ',';
+    }
+
+    p = ngx_webpubsub_cpylit(p, "\"iat\":");
+
+    t->prefix_len = NGX_WEBPUBSUB_JWT_HEADER_LEN + 1
+                    + ngx_webpubsub_base64url_length(enc);
+
+    t->prefix = malloc(t->prefix_len);
+    if (t->prefix == NULL) {
+        goto failed;
+    }
+
+    p = ngx_webpubsub_cpylit(t->prefix, ngx_webpubsub_jwt_header);
+    *p++ = '.';
+    ngx_webpubsub_base64url_encode(p, head, enc);
+
+    t->tail_len = head_len - enc;
+    memcpy(t->tail, head + enc, t->tail_len);
+
+    free(head);
+    head = NULL;
+
+    t->aud_len = sizeof(",\"aud\":\"") - 1
+                 + ngx_webpubsub_json_escape_length(aud->data, aud->len);
+
+    t->aud = malloc(t->aud_len);
+    if (t->aud == NULL) {
+        goto failed;
+    }
+
+    p = ngx_webpubsub_cpylit(t->aud, ",\"aud\":\"");
+    ngx_webpubsub_json_escape(p, aud->data, aud->len);
+
+#if (NGX_WEBPUBSUB_PAD_STATES)
+
+    t->hashed = t->prefix_len / SHA256_CBLOCK * SHA256_CBLOCK;
+    t->inner = key->inner;
+
+    if (!SHA256_Update(&t->inner, t->prefix, t->hashed)) {
+        ERR_clear_error();
+        goto failed;
+    }
+
+#endif
+
+    return t;
+
+failed:
+
+    free(head);
+    ngx_webpubsub_token_free(t);
+
+    return NULL;
+}
+
+
+void
+ngx_webpubsub_token_free(ngx_webpubsub_token_t *t)
+{
+    if (t == NULL) {
+        return;
+    }
+
+    free(t->prefix);
+    free(t->aud);
+
+    /* the state signs any token that begins with this prefix */
+    OPENSSL_cleanse(t, sizeof(ngx_webpubsub_token_t));
+    free(t);
+}
+
+
+void
+ngx_webpubsub_token_length(const ngx_webpubsub_token_t *t,
+    const ngx_webpubsub_str_t *hub, const ngx_webpubsub_str_t *sub,
+    size_t *token_len, size_t *scratch_len)
+{
+    size_t  n;
+
+    /* the claims from the head's tail on, as written into scratch */
+
+    n = t->tail_len
+        + NGX_WEBPUBSUB_INT64_LEN + sizeof(",\"exp\":") - 1
+        + NGX_WEBPUBSUB_INT64_LEN
+        + t->aud_len + ngx_webpubsub_json_escape_length(hub->data, hub->len)
+        + sizeof("\"}") - 1;
+
+    if (sub->len) {
+        n += sizeof(",\"sub\":\"\"") - 1
+             + ngx_webpubsub_json_escape_length(sub->data, sub->len);
+    }
+
+    *scratch_len = n;
+    *token_len = t->prefix_len + ngx_webpubsub_base64url_length(n) + 1
+                 + NGX_WEBPUBSUB_JWT_SIG_LEN;
+}
+
+
+int
+ngx_webpubsub_token_sign(const ngx_webpubsub_token_t *t,
+    const ngx_webpubsub_str_t *hub, const ngx_webpubsub_str_t *sub,
+    int64_t iat, int64_t exp, unsigned char *dst, unsigned char *scratch,
+    size_t *dst_len)
+{
+    int             rc;
+    unsigned char  *d, *c;
+    unsigned char   mac[NGX_WEBPUBSUB_SHA256_LEN];
+
+    c = scratch;
+
+    memcpy(c, t->tail, t->tail_len);
+    c += t->tail_len;
+    c = ngx_webpubsub_int64(c, iat);
+    c = ngx_webpubsub_cpylit(c, ",\"exp\":");
+    c = ngx_webpubsub_int64(c, exp);
+    memcpy(c, t->aud, t->aud_len);
+    c += t->aud_len;
+    c = ngx_webpubsub_json_escape(c, hub->data, hub->len);
+    *c++ = '"';
+
+    if (sub->len) {
+        c = ngx_webpubsub_cpylit(c, ",\"sub\":\"");
+        c = ngx_webpubsub_json_escape(c, sub->data, sub->len);
+        *c++ = '"';
+    }
+
+    *c++ = '}';
+
+    memcpy(dst, t->prefix, t->prefix_len);
+    d = dst + t->prefix_len;
+    d += ngx_webpubsub_base64url_encode(d, scratch, c - scratch);
+
+#if (NGX_WEBPUBSUB_PAD_STATES)
+    rc = ngx_webpubsub_hmac_resume(t->key, &t->inner, dst + t->hashed,
+                                   d - dst - t->hashed, mac);
+#else
+    rc = ngx_webpubsub_hmac(t->key, dst, d - dst, mac);
+#endif
+
+    if (rc != 0) {
+        ERR_clear_error();
+        return -1;
+    }
+
+    *d++ = '.';
+    d += ngx_webpubsub_base64url_encode(d, mac, sizeof(mac));
 
     *dst_len = d - dst;
 

@@ -61,6 +61,13 @@ typedef struct {
 typedef struct ngx_webpubsub_hmac_s  ngx_webpubsub_hmac_t;
 
 
+/*
+ * The constant part of a location's client tokens, made once from its
+ * key, audience (up to the hub) and constant roles and groups.
+ */
+typedef struct ngx_webpubsub_token_s  ngx_webpubsub_token_t;
+
+
 /* slices of the input string; data is NULL where the key is absent */
 typedef struct {
     ngx_webpubsub_str_t   endpoint;
@@ -148,6 +155,24 @@ size_t ngx_webpubsub_jwt_length(size_t payload_len);
 int ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
     const unsigned char *payload, size_t payload_len,
     ngx_webpubsub_hmac_t *key);
+
+/*
+ * A client token from a template: what ngx_webpubsub_client_claims() and
+ * ngx_webpubsub_jwt_sign() make of the template's claims with the audience
+ * completed by hub, and sub, iat and exp.  token_length() gives the room
+ * sign() needs in dst (an upper bound of the token) and in scratch.
+ */
+ngx_webpubsub_token_t *ngx_webpubsub_token_new(ngx_webpubsub_hmac_t *key,
+    const ngx_webpubsub_str_t *aud, const ngx_webpubsub_str_t *roles,
+    size_t nroles, const ngx_webpubsub_str_t *groups, size_t ngroups);
+void ngx_webpubsub_token_free(ngx_webpubsub_token_t *t);
+void ngx_webpubsub_token_length(const ngx_webpubsub_token_t *t,
+    const ngx_webpubsub_str_t *hub, const ngx_webpubsub_str_t *sub,
+    size_t *token_len, size_t *scratch_len);
+int ngx_webpubsub_token_sign(const ngx_webpubsub_token_t *t,
+    const ngx_webpubsub_str_t *hub, const ngx_webpubsub_str_t *sub,
+    int64_t iat, int64_t exp, unsigned char *dst, unsigned char *scratch,
+    size_t *dst_len);
 
 ngx_webpubsub_hmac_t *ngx_webpubsub_hmac_new(const ngx_webpubsub_str_t *key);
 void ngx_webpubsub_hmac_free(ngx_webpubsub_hmac_t *h);
