@@ -910,10 +910,16 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->rest_line = conf->token_line;
     }
 
-    return ngx_http_webpubsub_check_location(cf, conf, "webpubsub_token",
-                                             ngx_http_webpubsub_token_handler,
-                                             conf->token_file,
-                                             conf->token_line, NULL, 1);
+    if (ngx_http_webpubsub_check_location(cf, conf, "webpubsub_token",
+                                          ngx_http_webpubsub_token_handler,
+                                          conf->token_file,
+                                          conf->token_line, NULL, 1)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_webpubsub_token_init(cf, conf);
 }
 
 

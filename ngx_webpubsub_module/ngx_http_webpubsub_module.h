@@ -86,6 +86,8 @@ typedef struct {
     ngx_uint_t                 protocol;
 
     ngx_flag_t                 token;
+    ngx_webpubsub_token_t     *token_tpl;      /* constant part, or NULL */
+    ngx_flag_t                 token_plain;    /* URLs need no escaping */
     ngx_flag_t                 token_variables; /* fetched beforehand */
     u_char                    *variables_file;
     ngx_uint_t                 variables_line;
@@ -210,6 +212,8 @@ ngx_int_t ngx_http_webpubsub_eval_hub(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub, ngx_str_t *reason);
 
 ngx_int_t ngx_http_webpubsub_token_handler(ngx_http_request_t *r);
+char *ngx_http_webpubsub_token_init(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf);
 ngx_int_t ngx_http_webpubsub_token_prefetch(ngx_http_request_t *r);
 char *ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

@@ -31,15 +31,26 @@ static ngx_int_t ngx_http_webpubsub_token_remote(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_webpubsub_token_fetched(ngx_http_request_t *r,
     ngx_str_t *body);
+static ngx_int_t ngx_http_webpubsub_token_aud(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t);
 static ngx_int_t ngx_http_webpubsub_token_urls(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t);
 static ngx_int_t ngx_http_webpubsub_token_args(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
     ngx_webpubsub_claims_t *claims);
-static u_char *ngx_http_webpubsub_json_member(u_char *p, const char *name,
-    ngx_str_t *value, ngx_uint_t last);
-static size_t ngx_http_webpubsub_json_member_length(const char *name,
-    ngx_str_t *value);
+static ngx_int_t ngx_http_webpubsub_constants(ngx_conf_t *cf,
+    ngx_array_t *cvs, ngx_webpubsub_str_t **out, size_t *n);
+static void ngx_http_webpubsub_free_token(void *data);
+static ngx_int_t ngx_http_webpubsub_sign_template(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
+    ngx_str_t *user);
+static ngx_int_t ngx_http_webpubsub_sign_claims(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
+    ngx_webpubsub_claims_t *claims);
+static u_char *ngx_http_webpubsub_member(u_char *p, const char *name,
+    ngx_str_t *value, ngx_uint_t plain, ngx_uint_t last);
+static size_t ngx_http_webpubsub_member_length(const char *name,
+    ngx_str_t *value, ngx_uint_t plain);
 
 
 char *
@@ -69,6 +80,137 @@ ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_webpubsub_token_handler;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * Once a location's negotiate is complete: what every token of it shares,
+ * made now.  Where roles or groups come from variables the claims are
+ * written whole per request instead.  URLs built from the endpoint are
+ * checked here to need no JSON escaping; the hub is checked per request
+ * to hold only characters that need none, and a token never does.
+ */
+
+char *
+ngx_http_webpubsub_token_init(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf)
+{
+    u_char                    *p;
+    size_t                     path_len, nroles, ngroups;
+    ngx_str_t                  base;
+    const char                *path;
+    ngx_pool_cleanup_t        *cln;
+    ngx_webpubsub_str_t        aud, *roles, *groups;
+    ngx_http_webpubsub_key_t  *key;
+
+    base.data = conf->endpoint->buf;
+    base.len = conf->endpoint->len;
+
+    conf->token_plain =
+        ngx_webpubsub_json_escape_length(base.data, base.len) == base.len
+        && ngx_webpubsub_json_escape_length(conf->client_base.data,
+                                            conf->client_base.len)
+           == conf->client_base.len;
+
+    if (conf->keys == NULL) {
+        /* the service makes the tokens (:generateToken) */
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_webpubsub_constants(cf, conf->roles, &roles, &nroles)
+        != NGX_OK
+        || ngx_http_webpubsub_constants(cf, conf->groups, &groups, &ngroups)
+           != NGX_OK)
+    {
+        return NGX_CONF_OK;
+    }
+
+    path = ngx_webpubsub_client_path(conf->protocol);
+    path_len = ngx_strlen(path);
+
+    aud.len = base.len + path_len;
+    aud.data = ngx_pnalloc(cf->pool, aud.len);
+    if (aud.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_cpymem((u_char *) aud.data, base.data, base.len);
+    ngx_memcpy(p, path, path_len);
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    key = conf->keys->elts;
+
+    conf->token_tpl = ngx_webpubsub_token_new(key[0].hmac, &aud, roles,
+                                              nroles, groups, ngroups);
+    if (conf->token_tpl == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_webpubsub_free_token;
+    cln->data = conf->token_tpl;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The values of roles or groups that hold no variables, without the empty
+ * ones as a request would skip them; NGX_DECLINED if any is not constant
+ * or would be refused as too long (the request says so then).
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_constants(ngx_conf_t *cf, ngx_array_t *cvs,
+    ngx_webpubsub_str_t **out, size_t *n)
+{
+    ngx_uint_t                 i;
+    ngx_webpubsub_str_t       *a;
+    ngx_http_complex_value_t  *cv;
+
+    *out = NULL;
+    *n = 0;
+
+    if (cvs == NULL || cvs->nelts == 0) {
+        return NGX_OK;
+    }
+
+    a = ngx_palloc(cf->pool, cvs->nelts * sizeof(ngx_webpubsub_str_t));
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    cv = cvs->elts;
+
+    for (i = 0; i < cvs->nelts; i++) {
+        if (cv[i].lengths != NULL
+            || cv[i].value.len > NGX_HTTP_WEBPUBSUB_VALUE_MAX)
+        {
+            return NGX_DECLINED;
+        }
+
+        if (cv[i].value.len == 0) {
+            continue;
+        }
+
+        a[*n].data = cv[i].value.data;
+        a[*n].len = cv[i].value.len;
+        (*n)++;
+    }
+
+    *out = a;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webpubsub_free_token(void *data)
+{
+    ngx_webpubsub_token_free(data);
 }
 
 
@@ -152,9 +294,17 @@ static ngx_int_t
 ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
 {
-    u_char     *json, *p;
-    size_t      len;
-    ngx_str_t   endpoint, path;
+    u_char      *json, *p;
+    size_t       len;
+    ngx_str_t    endpoint, path;
+    ngx_uint_t   plain;
+
+    /*
+     * A token signed here is base64url and dots, and the hub has passed
+     * ngx_webpubsub_check_hub(); a token the service made may hold
+     * anything.
+     */
+    plain = wlcf->token_plain && t->args == NULL;
 
     if (wlcf->protocol == NGX_WEBPUBSUB_PROTOCOL_SOCKETIO) {
 
@@ -169,9 +319,10 @@ ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
         path.data = t->aud.data + wlcf->endpoint->path_start;
         path.len = t->aud.len - wlcf->endpoint->path_start;
 
-        len = 2 + ngx_http_webpubsub_json_member_length("endpoint", &endpoint)
-              + ngx_http_webpubsub_json_member_length("path", &path)
-              + ngx_http_webpubsub_json_member_length("token", &t->token);
+        len = 2
+              + ngx_http_webpubsub_member_length("endpoint", &endpoint, plain)
+              + ngx_http_webpubsub_member_length("path", &path, plain)
+              + ngx_http_webpubsub_member_length("token", &t->token, plain);
 
         json = ngx_pnalloc(r->pool, len);
         if (json == NULL) {
@@ -180,18 +331,20 @@ ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
 
         p = json;
         *p++ = '{';
-        p = ngx_http_webpubsub_json_member(p, "endpoint", &endpoint, 0);
-        p = ngx_http_webpubsub_json_member(p, "path", &path, 0);
-        p = ngx_http_webpubsub_json_member(p, "token", &t->token, 1);
+        p = ngx_http_webpubsub_member(p, "endpoint", &endpoint, plain, 0);
+        p = ngx_http_webpubsub_member(p, "path", &path, plain, 0);
+        p = ngx_http_webpubsub_member(p, "token", &t->token, plain, 1);
         *p++ = '}';
 
     } else {
 
         /* the members in the order the JS SDK returns them */
 
-        len = 2 + ngx_http_webpubsub_json_member_length("token", &t->token)
-              + ngx_http_webpubsub_json_member_length("baseUrl", &t->base_url)
-              + ngx_http_webpubsub_json_member_length("url", &t->url);
+        len = 2
+              + ngx_http_webpubsub_member_length("token", &t->token, plain)
+              + ngx_http_webpubsub_member_length("baseUrl", &t->base_url,
+                                                 plain)
+              + ngx_http_webpubsub_member_length("url", &t->url, plain);
 
         json = ngx_pnalloc(r->pool, len);
         if (json == NULL) {
@@ -200,9 +353,10 @@ ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
 
         p = json;
         *p++ = '{';
-        p = ngx_http_webpubsub_json_member(p, "token", &t->token, 0);
-        p = ngx_http_webpubsub_json_member(p, "baseUrl", &t->base_url, 0);
-        p = ngx_http_webpubsub_json_member(p, "url", &t->url, 1);
+        p = ngx_http_webpubsub_member(p, "token", &t->token, plain, 0);
+        p = ngx_http_webpubsub_member(p, "baseUrl", &t->base_url, plain,
+                                      0);
+        p = ngx_http_webpubsub_member(p, "url", &t->url, plain, 1);
         *p++ = '}';
     }
 
@@ -211,24 +365,34 @@ ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
 
 
 static size_t
-ngx_http_webpubsub_json_member_length(const char *name, ngx_str_t *value)
+ngx_http_webpubsub_member_length(const char *name, ngx_str_t *value,
+    ngx_uint_t plain)
 {
     /* "name":"value", */
     return ngx_strlen(name) + 6
-           + ngx_webpubsub_json_escape_length(value->data, value->len);
+           + (plain ? value->len
+                    : ngx_webpubsub_json_escape_length(value->data,
+                                                       value->len));
 }
 
 
 static u_char *
-ngx_http_webpubsub_json_member(u_char *p, const char *name, ngx_str_t *value,
-    ngx_uint_t last)
+ngx_http_webpubsub_member(u_char *p, const char *name, ngx_str_t *value,
+    ngx_uint_t plain, ngx_uint_t last)
 {
     *p++ = '"';
     p = ngx_cpymem(p, name, ngx_strlen(name));
     *p++ = '"';
     *p++ = ':';
     *p++ = '"';
-    p = ngx_webpubsub_json_escape(p, value->data, value->len);
+
+    if (plain) {
+        p = ngx_cpymem(p, value->data, value->len);
+
+    } else {
+        p = ngx_webpubsub_json_escape(p, value->data, value->len);
+    }
+
     *p++ = '"';
 
     if (!last) {
@@ -449,11 +613,8 @@ static ngx_int_t
 ngx_http_webpubsub_make_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
 {
-    u_char                  *p;
-    size_t                   len, path_len;
     ngx_int_t                rc;
     ngx_str_t                hub, user;
-    const char              *path;
     ngx_webpubsub_claims_t   claims;
 
     ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
@@ -485,65 +646,21 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
 
         claims.sub.data = user.data;
         claims.sub.len = user.len;
+
+    } else {
+        ngx_str_null(&user);
     }
 
-    if (ngx_http_webpubsub_eval_values(r, wlcf->roles,
-                                       &claims.roles,
-                                       &claims.nroles, t,
-                                       "role longer than 4096 bytes")
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+    if (wlcf->token_tpl != NULL) {
+        rc = ngx_http_webpubsub_sign_template(r, wlcf, t, &user);
+
+    } else {
+        rc = ngx_http_webpubsub_sign_claims(r, wlcf, t, &claims);
     }
 
-    if (ngx_http_webpubsub_eval_values(r, wlcf->groups,
-                                       &claims.groups,
-                                       &claims.ngroups, t,
-                                       "group longer than 4096 bytes")
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (t->status) {
-        t->refused = NGX_HTTP_WEBPUBSUB_NEG_TOO_LONG;
-        return NGX_OK;
-    }
-
-    path = ngx_webpubsub_client_path(wlcf->protocol);
-    path_len = ngx_strlen(path);
-
-    /*
-     * The audience is the endpoint's http(s) form, the URL its ws(s) form;
-     * Socket.IO's path is taken from it, whoever signs the token.
-     */
-
-    len = wlcf->endpoint->len + path_len + hub.len;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    t->aud.data = p;
-    t->aud.len = len;
-
-    p = ngx_cpymem(p, wlcf->endpoint->buf, wlcf->endpoint->len);
-    p = ngx_cpymem(p, path, path_len);
-    ngx_memcpy(p, hub.data, hub.len);
-
-    if (wlcf->keys == NULL) {
-        return ngx_http_webpubsub_token_args(r, wlcf, t, &claims);
-    }
-
-    claims.aud.data = t->aud.data;
-    claims.aud.len = t->aud.len;
-
-    claims.iat = ngx_time();
-    claims.exp = claims.iat + wlcf->ttl;
-
-    if (ngx_http_webpubsub_sign(r, wlcf, &claims, &t->token) != NGX_OK) {
-        return NGX_ERROR;
+    if (rc != NGX_OK) {
+        /* NGX_DONE: refused, or the service is to make it */
+        return (rc == NGX_DONE) ? NGX_OK : rc;
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -555,6 +672,134 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
                              + wlcf->protocol);
 
     return ngx_http_webpubsub_token_urls(r, wlcf, t);
+}
+
+
+/* a token of claims written whole, or the arguments of :generateToken */
+
+static ngx_int_t
+ngx_http_webpubsub_sign_claims(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
+    ngx_webpubsub_claims_t *claims)
+{
+    if (ngx_http_webpubsub_eval_values(r, wlcf->roles,
+                                       &claims->roles,
+                                       &claims->nroles, t,
+                                       "role longer than 4096 bytes")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webpubsub_eval_values(r, wlcf->groups,
+                                       &claims->groups,
+                                       &claims->ngroups, t,
+                                       "group longer than 4096 bytes")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (t->status) {
+        t->refused = NGX_HTTP_WEBPUBSUB_NEG_TOO_LONG;
+        return NGX_DONE;
+    }
+
+    if (ngx_http_webpubsub_token_aud(r, wlcf, t) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (wlcf->keys == NULL) {
+        if (ngx_http_webpubsub_token_args(r, wlcf, t, claims) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return NGX_DONE;
+    }
+
+    claims->aud.data = t->aud.data;
+    claims->aud.len = t->aud.len;
+
+    claims->iat = ngx_time();
+    claims->exp = claims->iat + wlcf->ttl;
+
+    return ngx_http_webpubsub_sign(r, wlcf, claims, &t->token);
+}
+
+
+/*
+ * The audience is the endpoint's http(s) form, the URL its ws(s) form;
+ * Socket.IO's path is taken from it, whoever signs the token.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_token_aud(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
+{
+    u_char      *p;
+    size_t       path_len;
+    const char  *path;
+
+    path = ngx_webpubsub_client_path(wlcf->protocol);
+    path_len = ngx_strlen(path);
+
+    t->aud.len = wlcf->endpoint->len + path_len + t->hub.len;
+
+    t->aud.data = ngx_pnalloc(r->pool, t->aud.len);
+    if (t->aud.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(t->aud.data, wlcf->endpoint->buf, wlcf->endpoint->len);
+    p = ngx_cpymem(p, path, path_len);
+    ngx_memcpy(p, t->hub.data, t->hub.len);
+
+    return NGX_OK;
+}
+
+
+/* a token from the location's template: its roles and groups are in it */
+
+static ngx_int_t
+ngx_http_webpubsub_sign_template(ngx_http_request_t *r,
+    ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
+    ngx_str_t *user)
+{
+    size_t               len, scratch;
+    time_t               now;
+    ngx_webpubsub_str_t  h, u;
+
+    if (wlcf->protocol == NGX_WEBPUBSUB_PROTOCOL_SOCKETIO
+        && ngx_http_webpubsub_token_aud(r, wlcf, t) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    h.data = t->hub.data;
+    h.len = t->hub.len;
+    u.data = user->data;
+    u.len = user->len;
+
+    ngx_webpubsub_token_length(wlcf->token_tpl, &h, &u, &len, &scratch);
+
+    t->token.data = ngx_pnalloc(r->pool, len + scratch);
+    if (t->token.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    now = ngx_time();
+
+    if (ngx_webpubsub_token_sign(wlcf->token_tpl, &h, &u, now,
+                                 now + wlcf->ttl, t->token.data,
+                                 t->token.data + len, &t->token.len)
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: HMAC-SHA256 failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

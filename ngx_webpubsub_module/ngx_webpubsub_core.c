@@ -81,6 +81,9 @@ static const char  ngx_webpubsub_jwt_header[] =
 #define NGX_WEBPUBSUB_JWT_HEADER_LEN  (sizeof(ngx_webpubsub_jwt_header) - 1)
 #define NGX_WEBPUBSUB_JWT_SIG_LEN     43
 
+/* the longest decimal int64, its sign included */
+#define NGX_WEBPUBSUB_INT64_LEN       20
+
 
 static int
 ngx_webpubsub_strcaseeq(const unsigned char *s, size_t len, const char *lit)
@@ -833,6 +836,7 @@ size_t
 ngx_webpubsub_base64url_encode(unsigned char *dst, const unsigned char *src,
     size_t n)
 {
+    uint32_t             v;
     unsigned char       *d;
     static const char    alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                       "abcdefghijklmnopqrstuvwxyz"
@@ -840,12 +844,20 @@ ngx_webpubsub_base64url_encode(unsigned char *dst, const unsigned char *src,
 
     d = dst;
 
-    while (n >= 3) {
-        *d++ = alphabet[src[0] >> 2];
-        *d++ = alphabet[((src[0] & 0x03) << 4) | (src[1] >> 4)];
-        *d++ = alphabet[((src[1] & 0x0f) << 2) | (src[2] >> 6)];
-        *d++ = alphabet[src[2] & 0x3f];
+    /*
+     * Three bytes at a time into a local: stores through d could alias
+     * src, and would make the compiler read each byte again.
+     */
 
+    while (n >= 3) {
+        v = (uint32_t) src[0] << 16 | (uint32_t) src[1] << 8 | src[2];
+
+        d[0] = alphabet[v >> 18];
+        d[1] = alphabet[(v >> 12) & 0x3f];
+        d[2] = alphabet[(v >> 6) & 0x3f];
+        d[3] = alphabet[v & 0x3f];
+
+        d += 4;
         src += 3;
         n -= 3;
     }
@@ -1234,26 +1246,29 @@ ngx_webpubsub_int64_length(int64_t n)
 }
 
 
+/* one pass, backwards into a buffer: a token writes two of these */
+
 static unsigned char *
 ngx_webpubsub_int64(unsigned char *dst, int64_t n)
 {
-    size_t    len, i;
-    uint64_t  u;
+    size_t         len;
+    uint64_t       u;
+    unsigned char  buf[NGX_WEBPUBSUB_INT64_LEN], *p;
 
-    len = ngx_webpubsub_int64_length(n);
+    u = (n < 0) ? (uint64_t) 0 - (uint64_t) n : (uint64_t) n;
+    p = buf + sizeof(buf);
+
+    do {
+        *--p = (unsigned char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
 
     if (n < 0) {
-        *dst = '-';
-        u = (uint64_t) 0 - (uint64_t) n;
-
-    } else {
-        u = (uint64_t) n;
+        *--p = '-';
     }
 
-    for (i = len; i > (n < 0 ? 1 : 0); i--) {
-        dst[i - 1] = (unsigned char) ('0' + u % 10);
-        u /= 10;
-    }
+    len = buf + sizeof(buf) - p;
+    memcpy(dst, p, len);
 
     return dst + len;
 }
@@ -1510,11 +1525,14 @@ ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h, const SHA256_CTX *from,
 
     ctx = h->outer;
 
+    /*
+     * The inner hash is not cleansed: without the outer state it signs
+     * nothing, and the MAC made from it is published.
+     */
+
     ok = ok
          && SHA256_Update(&ctx, inner, sizeof(inner))
          && SHA256_Final(mac, &ctx);
-
-    OPENSSL_cleanse(inner, sizeof(inner));
 
     return ok ? 0 : -1;
 }
@@ -1716,10 +1734,6 @@ struct ngx_webpubsub_token_s {
     unsigned char         *aud;         /* ,"aud":" and its escaped head */
     size_t                 aud_len;
 };
-
-
-/* the longest decimal int64, its sign included */
-#define NGX_WEBPUBSUB_INT64_LEN  20
 
 
 ngx_webpubsub_token_t *
