@@ -70,6 +70,7 @@ static void ngx_http_webpubsub_log_refusal(ngx_http_request_t *r,
 static void ngx_http_webpubsub_count_accepted(ngx_http_request_t *r,
     ngx_http_webpubsub_event_t *ev);
 static ngx_int_t ngx_http_webpubsub_is_version(ngx_str_t *v);
+static ngx_int_t ngx_http_webpubsub_header_maybe(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_webpubsub_header_is(ngx_table_elt_t *h,
     ngx_str_t *name);
 
@@ -510,6 +511,10 @@ ngx_http_webpubsub_collect(ngx_http_request_t *r,
             i = 0;
         }
 
+        if (!ngx_http_webpubsub_header_maybe(&h[i])) {
+            continue;
+        }
+
         for (ch = ngx_http_webpubsub_ce_headers; ch->name.len; ch++) {
             if (ngx_http_webpubsub_header_is(&h[i], &ch->name)) {
                 break;
@@ -801,6 +806,29 @@ ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
     ngx_explicit_memzero(mac, sizeof(mac));
 
     return rc;
+}
+
+
+/*
+ * Whether a header can be one of ngx_http_webpubsub_ce_headers: all but
+ * WebHook-Request-Origin begin with "ce-" (or "ce_"), so most headers are
+ * passed over after a byte or two.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_header_maybe(ngx_table_elt_t *h)
+{
+    u_char  *k;
+
+    k = h->lowcase_key;
+
+    if (h->key.len > 3 && k[0] == 'c' && k[1] == 'e'
+        && (k[2] == '-' || k[2] == '_'))
+    {
+        return 1;
+    }
+
+    return h->key.len == sizeof("webhook-request-origin") - 1;
 }
 
 
