@@ -63,7 +63,7 @@ static ngx_int_t ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
 static void ngx_http_webpubsub_rest_bearer(ngx_http_request_t *r);
 static void ngx_http_webpubsub_rest_set_call(
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
-    u_char *url, size_t len);
+    u_char *url, size_t len, u_char *q);
 static void ngx_http_webpubsub_rest_start(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest);
@@ -99,6 +99,12 @@ static ngx_int_t ngx_http_webpubsub_rest_fail(ngx_http_request_t *r,
 
 
 static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
+
+/* :generateToken for negotiate, its hub per call: compiled at start */
+static struct {
+    const ngx_webpubsub_rest_op_t      *op;
+    ngx_webpubsub_rest_tpl_t            tpl;
+} ngx_http_webpubsub_rest_generate_tpl;
 
 /* the service's answer headers a caller can act on */
 static ngx_str_t  ngx_http_webpubsub_rest_forwarded[] = {
@@ -269,19 +275,56 @@ char *
 ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf, ngx_http_webpubsub_loc_conf_t *prev)
 {
+    char                 *rv;
+    const char           *err;
+    ngx_webpubsub_str_t   hub, *bound;
+
     ngx_conf_merge_str_value(conf->rest_pass, prev->rest_pass, "");
 
     if (conf->rest_op == NULL) {
         return NGX_CONF_OK;
     }
 
-    return ngx_http_webpubsub_check_location(cf, conf, "webpubsub_rest",
+    rv = ngx_http_webpubsub_check_location(cf, conf, "webpubsub_rest",
                                    ngx_http_webpubsub_rest_handler,
                                    conf->rest_file, conf->rest_line,
                                    conf->rest_pass.len
                                    ? NULL : "no webpubsub_rest_pass configured",
                                    ngx_strstr(conf->rest_op->path, "{hub}")
                                    != NULL);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /*
+     * The path is compiled once; a hub without variables (checked where
+     * it was set) is encoded into it, and then not evaluated per call.
+     */
+
+    bound = NULL;
+
+    if (conf->hub != NULL && conf->hub->lengths == NULL) {
+        hub.data = conf->hub->value.data;
+        hub.len = conf->hub->value.len;
+        bound = &hub;
+    }
+
+    conf->rest_tpl = ngx_palloc(cf->pool, sizeof(ngx_webpubsub_rest_tpl_t));
+    if (conf->rest_tpl == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    err = ngx_webpubsub_rest_path_compile(conf->rest_op, bound,
+                                          conf->rest_tpl);
+    if (err != NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"webpubsub_rest\" in %s:%ui: the path of \"%s\" %s",
+                      conf->rest_file, conf->rest_line, conf->rest_op->name,
+                      err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -367,6 +410,7 @@ ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
 
     ctx->rest = rest;
     rest->op = wlcf->rest_op;
+    rest->tpl = wlcf->rest_tpl;
     rest->conf = wlcf;
 
     rc = ngx_http_webpubsub_rest_prepare(r, wlcf, rest, &reason);
@@ -438,7 +482,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
 
     ngx_str_null(&hub);
 
-    if (ngx_strstr(op->path, "{hub}") != NULL) {
+    if (rest->tpl->hub) {
         rc = ngx_http_webpubsub_eval_hub(r, wlcf, &hub, reason);
         if (rc == NGX_DECLINED) {
             ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_REST_REFUSED
@@ -543,18 +587,16 @@ ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *hub, ngx_webpubsub_rest_args_t *args)
 {
-    u_char                         *url, *p;
-    size_t                          len;
-    ngx_webpubsub_str_t             shub;
-    const ngx_webpubsub_rest_op_t  *op;
-
-    op = rest->op;
+    u_char                *url, *p, *q;
+    size_t                 len;
+    ngx_webpubsub_str_t    shub;
 
     shub.data = hub->data;
     shub.len = hub->len;
 
-    len = wlcf->endpoint->len + ngx_webpubsub_rest_path_length(op, &shub, args)
-          + 1 + ngx_webpubsub_rest_query_length(op, args);
+    len = wlcf->endpoint->len
+          + ngx_webpubsub_rest_path_length(rest->tpl, &shub, args)
+          + 1 + ngx_webpubsub_rest_query_length(rest->op, args);
 
     url = ngx_pnalloc(r->pool, len);
     if (url == NULL) {
@@ -562,11 +604,11 @@ ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
     }
 
     p = ngx_cpymem(url, wlcf->endpoint->buf, wlcf->endpoint->len);
-    p = ngx_webpubsub_rest_path(p, op, &shub, args, 1);
-    *p++ = '?';
-    p = ngx_webpubsub_rest_query(p, op, args);
+    q = ngx_webpubsub_rest_path(p, rest->tpl, &shub, args);
+    *q = '?';
+    p = ngx_webpubsub_rest_query(q + 1, rest->op, args);
 
-    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, p - url);
+    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, p - url, q);
 
     return NGX_OK;
 }
@@ -611,13 +653,12 @@ ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
     }
 
     ctx->rest = rest;
-    rest->op = ngx_webpubsub_rest_op((u_char *) "generate_client_token",
-                                     sizeof("generate_client_token") - 1);
+    rest->op = ngx_http_webpubsub_rest_generate_tpl.op;
+    rest->tpl = &ngx_http_webpubsub_rest_generate_tpl.tpl;
     rest->conf = wlcf;
     rest->token_done = done;
 
-    if (rest->op == NULL
-        || ngx_http_webpubsub_rest_url(r, wlcf, rest, hub, args) != NGX_OK
+    if (ngx_http_webpubsub_rest_url(r, wlcf, rest, hub, args) != NGX_OK
         || ngx_http_webpubsub_rest_next_pool(r, rest) != NGX_OK)
     {
         return NGX_ERROR;
@@ -681,14 +722,15 @@ ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
 }
 
 
-/* the call to make, from its absolute URL, the token's audience */
+/*
+ * The call to make, from its absolute URL, the token's audience, and
+ * where its query starts (q, its "?"; NULL: to be found).
+ */
 
 static void
 ngx_http_webpubsub_rest_set_call(ngx_http_webpubsub_loc_conf_t *wlcf,
-    ngx_http_webpubsub_rest_t *rest, u_char *url, size_t len)
+    ngx_http_webpubsub_rest_t *rest, u_char *url, size_t len, u_char *q)
 {
-    u_char  *q;
-
     rest->url.data = url;
     rest->url.len = len;
 
@@ -697,7 +739,9 @@ ngx_http_webpubsub_rest_set_call(ngx_http_webpubsub_loc_conf_t *wlcf,
     rest->unparsed.data = url + wlcf->endpoint->path_start;
     rest->unparsed.len = len - wlcf->endpoint->path_start;
 
-    q = ngx_strlchr(url, url + len, '?');
+    if (q == NULL) {
+        q = ngx_strlchr(url, url + len, '?');
+    }
 
     if (q != NULL) {
         rest->args.data = q + 1;
@@ -1334,6 +1378,25 @@ ngx_http_webpubsub_capture(ngx_http_request_t *r, ngx_chain_t *in,
 ngx_int_t
 ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
 {
+    const char                      *err;
+    const ngx_webpubsub_rest_op_t   *op;
+
+    op = ngx_webpubsub_rest_op((u_char *) "generate_client_token",
+                               sizeof("generate_client_token") - 1);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    err = ngx_webpubsub_rest_path_compile(op, NULL,
+                                    &ngx_http_webpubsub_rest_generate_tpl.tpl);
+    if (err != NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "webpubsub: the path of \"%s\" %s", op->name, err);
+        return NGX_ERROR;
+    }
+
+    ngx_http_webpubsub_rest_generate_tpl.op = op;
+
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
 
@@ -1638,7 +1701,7 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, n);
+    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, n, NULL);
 
     rc = ngx_http_webpubsub_rest_call(r, wlcf, rest);
 
