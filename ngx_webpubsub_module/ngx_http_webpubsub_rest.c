@@ -52,6 +52,21 @@ typedef struct {
 } ngx_http_webpubsub_rest_param_t;
 
 
+/* a header a call sends, its name hashed once */
+typedef struct {
+    ngx_str_t                  key;
+    u_char                    *lowcase_key;
+    ngx_uint_t                 hash;
+} ngx_http_webpubsub_rest_header_t;
+
+
+/* the method of an operation as nginx numbers it */
+typedef struct {
+    ngx_str_t                  name;
+    ngx_uint_t                 method;
+} ngx_http_webpubsub_rest_method_t;
+
+
 static ngx_int_t ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *reason);
@@ -78,7 +93,7 @@ static ngx_int_t ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
     ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest);
 static ngx_int_t ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
-    char *key, u_char *value, size_t len);
+    ngx_http_webpubsub_rest_header_t *name, u_char *value, size_t len);
 static void ngx_http_webpubsub_rest_log_service(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_uint_t level, ngx_uint_t status,
     const char *what);
@@ -105,6 +120,16 @@ static struct {
     const ngx_webpubsub_rest_op_t      *op;
     ngx_webpubsub_rest_tpl_t            tpl;
 } ngx_http_webpubsub_rest_generate_tpl;
+
+/* the headers of a call, hashed at start */
+static ngx_http_webpubsub_rest_header_t  ngx_http_webpubsub_rest_content_type
+    = { ngx_string("Content-Type"), (u_char *) "content-type", 0 };
+static ngx_http_webpubsub_rest_header_t  ngx_http_webpubsub_rest_accept
+    = { ngx_string("Accept"), (u_char *) "accept", 0 };
+
+/* each operation's method, by its index in the table, found at start */
+static ngx_http_webpubsub_rest_method_t
+    ngx_http_webpubsub_rest_methods[NGX_WEBPUBSUB_REST_NOPS];
 
 /* the service's answer headers a caller can act on */
 static ngx_str_t  ngx_http_webpubsub_rest_forwarded[] = {
@@ -936,7 +961,6 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
 {
     u_char                       *p;
     ngx_str_t                     token;
-    ngx_uint_t                    i;
     ngx_chain_t                  *cl;
     ngx_http_request_t           *sr;
     ngx_http_headers_in_t         headers;
@@ -944,18 +968,8 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
     ngx_http_variable_value_t    *variables;
     ngx_http_core_main_conf_t    *cmcf;
     ngx_http_post_subrequest_t   *ps;
-
-    static struct {
-        ngx_str_t                 name;
-        ngx_uint_t                method;
-    } methods[] = {
-        { ngx_string("GET"), NGX_HTTP_GET },
-        { ngx_string("HEAD"), NGX_HTTP_HEAD },
-        { ngx_string("POST"), NGX_HTTP_POST },
-        { ngx_string("PUT"), NGX_HTTP_PUT },
-        { ngx_string("DELETE"), NGX_HTTP_DELETE },
-        { ngx_null_string, 0 }
-    };
+    ngx_http_webpubsub_rest_method_t
+                                 *m;
 
     /* all that can fail first: a subrequest, once made, will run */
 
@@ -1069,15 +1083,9 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
     rest->capture.too_big = 0;
     rest->capture.out = NULL;
 
-    sr->method_name.data = (u_char *) rest->op->method;
-    sr->method_name.len = ngx_strlen(rest->op->method);
-
-    for (i = 0; methods[i].name.len; i++) {
-        if (ngx_strcmp(methods[i].name.data, rest->op->method) == 0) {
-            sr->method = methods[i].method;
-            break;
-        }
-    }
+    m = &ngx_http_webpubsub_rest_methods[ngx_webpubsub_rest_op_index(rest->op)];
+    sr->method_name = m->name;
+    sr->method = m->method;
 
     sr->unparsed_uri = rest->unparsed;
     sr->valid_unparsed_uri = 1;
@@ -1175,18 +1183,20 @@ ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
     }
 
     if (rest->op->body == NGX_WEBPUBSUB_REST_MESSAGE) {
-        if (ngx_http_webpubsub_rest_push_header(h, "Content-Type",
-                                                rest->content_type.data,
-                                                rest->content_type.len)
+        if (ngx_http_webpubsub_rest_push_header(h,
+                                          &ngx_http_webpubsub_rest_content_type,
+                                          rest->content_type.data,
+                                          rest->content_type.len)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
     } else if (rest->op->body == NGX_WEBPUBSUB_REST_GROUPS) {
-        if (ngx_http_webpubsub_rest_push_header(h, "Content-Type",
-                                         (u_char *) "application/json",
-                                         sizeof("application/json") - 1)
+        if (ngx_http_webpubsub_rest_push_header(h,
+                                          &ngx_http_webpubsub_rest_content_type,
+                                          (u_char *) "application/json",
+                                          sizeof("application/json") - 1)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -1194,9 +1204,10 @@ ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
     }
 
     if (rest->op->accept) {
-        if (ngx_http_webpubsub_rest_push_header(h, "Accept",
-                                           (u_char *) rest->op->accept,
-                                           ngx_strlen(rest->op->accept))
+        if (ngx_http_webpubsub_rest_push_header(h,
+                                          &ngx_http_webpubsub_rest_accept,
+                                          (u_char *) rest->op->accept,
+                                          ngx_strlen(rest->op->accept))
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -1208,10 +1219,9 @@ ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_webpubsub_rest_push_header(ngx_list_t *headers, char *key,
-    u_char *value, size_t len)
+ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
+    ngx_http_webpubsub_rest_header_t *name, u_char *value, size_t len)
 {
-    ngx_str_t         k, v;
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(headers);
@@ -1219,12 +1229,16 @@ ngx_http_webpubsub_rest_push_header(ngx_list_t *headers, char *key,
         return NGX_ERROR;
     }
 
-    k.data = (u_char *) key;
-    k.len = ngx_strlen(key);
-    v.data = value;
-    v.len = len;
+    h->key = name->key;
+    h->lowcase_key = name->lowcase_key;
+    h->hash = name->hash;
+    h->value.data = value;
+    h->value.len = len;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
 
-    return ngx_http_webpubsub_set_header(headers->pool, h, &k, &v);
+    return NGX_OK;
 }
 
 
@@ -1378,8 +1392,45 @@ ngx_http_webpubsub_capture(ngx_http_request_t *r, ngx_chain_t *in,
 ngx_int_t
 ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
 {
-    const char                      *err;
-    const ngx_webpubsub_rest_op_t   *op;
+    size_t                             i, j;
+    const char                        *err;
+    ngx_http_webpubsub_rest_header_t  *h;
+    const ngx_webpubsub_rest_op_t     *op;
+
+    static ngx_http_webpubsub_rest_method_t  methods[] = {
+        { ngx_string("GET"), NGX_HTTP_GET },
+        { ngx_string("HEAD"), NGX_HTTP_HEAD },
+        { ngx_string("POST"), NGX_HTTP_POST },
+        { ngx_string("PUT"), NGX_HTTP_PUT },
+        { ngx_string("DELETE"), NGX_HTTP_DELETE },
+        { ngx_null_string, 0 }
+    };
+
+    /* the table has NGX_WEBPUBSUB_REST_NOPS operations (make unit) */
+
+    for (i = 0; i < NGX_WEBPUBSUB_REST_NOPS; i++) {
+        op = ngx_webpubsub_rest_op_at(i);
+
+        for (j = 0; methods[j].name.len; j++) {
+            if (ngx_strcmp(methods[j].name.data, op->method) == 0) {
+                break;
+            }
+        }
+
+        if (methods[j].name.len == 0) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "webpubsub: operation \"%s\" has method \"%s\"",
+                          op->name, op->method);
+            return NGX_ERROR;
+        }
+
+        ngx_http_webpubsub_rest_methods[i] = methods[j];
+    }
+
+    h = &ngx_http_webpubsub_rest_content_type;
+    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+    h = &ngx_http_webpubsub_rest_accept;
+    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
 
     op = ngx_webpubsub_rest_op((u_char *) "generate_client_token",
                                sizeof("generate_client_token") - 1);
