@@ -1,7 +1,8 @@
 
 /*
  * libFuzzer target: what the module writes from ids a client or a caller
- * chose: JSON strings, token claims and the JWT, REST paths, queries and
+ * chose: JSON strings, token claims and the JWT, REST paths (with the hub
+ * per call and bound at compilation: the same bytes), queries and
  * bodies, nextLinks and form decoding.  Every length function must bound
  * what its writer writes (the buffers are sized exactly, so ASan sees an
  * overrun), and the JSON must parse back to the same text where the input
@@ -127,8 +128,9 @@ rest(const ngx_webpubsub_str_t *v, size_t nv)
     int                             i;
     size_t                          len, dlen;
     json_t                         *j;
-    unsigned char                  *buf, *p;
+    unsigned char                  *buf, *bound, *p;
     ngx_webpubsub_endpoint_t        ep;
+    ngx_webpubsub_rest_tpl_t        tpl;
     ngx_webpubsub_rest_args_t       a;
     const ngx_webpubsub_rest_op_t  *op;
 
@@ -149,20 +151,35 @@ rest(const ngx_webpubsub_str_t *v, size_t nv)
         op = ngx_webpubsub_rest_op((const unsigned char *) ops[i],
                                    strlen(ops[i]));
 
-        len = ngx_webpubsub_rest_path_length(op, &v[0], &a);
-        buf = fit(len);
-        p = ngx_webpubsub_rest_path(buf, op, &v[0], &a, 1);
-        if ((size_t) (p - buf) > len) {
+        if (ngx_webpubsub_rest_path_compile(op, NULL, &tpl) != NULL) {
             abort();
         }
-        free(buf);
 
-        len = ngx_webpubsub_rest_path_length(op, &v[0], &a);
+        len = ngx_webpubsub_rest_path_length(&tpl, &v[0], &a);
         buf = fit(len);
-        p = ngx_webpubsub_rest_path(buf, op, &v[0], &a, 0);
-        if ((size_t) (p - buf) > len) {
+        p = ngx_webpubsub_rest_path(buf, &tpl, &v[0], &a);
+        if ((size_t) (p - buf) != len) {
             abort();
         }
+
+        /* the hub bound at compilation: the same path, if it fits */
+        if (ngx_webpubsub_rest_path_compile(op, &v[0], &tpl) == NULL) {
+            if (ngx_webpubsub_rest_path_length(&tpl, NULL, &a) != len) {
+                abort();
+            }
+
+            bound = fit(len);
+            p = ngx_webpubsub_rest_path(bound, &tpl, NULL, &a);
+            if ((size_t) (p - bound) != len || memcmp(bound, buf, len) != 0) {
+                abort();
+            }
+            free(bound);
+
+        } else if (v[0].len <= NGX_WEBPUBSUB_HUB_MAX) {
+            /* any hub of the service's length fits */
+            abort();
+        }
+
         free(buf);
 
         /* numbers go out normalised, so at most the length */

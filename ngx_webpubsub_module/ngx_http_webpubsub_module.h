@@ -114,6 +114,7 @@ typedef struct {
     ngx_uint_t                 rest_line;
     const ngx_webpubsub_rest_op_t
                               *rest_op;        /* NULL: no webpubsub_rest */
+    ngx_webpubsub_rest_tpl_t  *rest_tpl;       /* its path, compiled */
 } ngx_http_webpubsub_loc_conf_t;
 
 

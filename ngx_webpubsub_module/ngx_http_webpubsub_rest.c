@@ -52,6 +52,21 @@ typedef struct {
 } ngx_http_webpubsub_rest_param_t;
 
 
+/* a header a call sends, its name hashed once */
+typedef struct {
+    ngx_str_t                  key;
+    u_char                    *lowcase_key;
+    ngx_uint_t                 hash;
+} ngx_http_webpubsub_rest_header_t;
+
+
+/* the method of an operation as nginx numbers it */
+typedef struct {
+    ngx_str_t                  name;
+    ngx_uint_t                 method;
+} ngx_http_webpubsub_rest_method_t;
+
+
 static ngx_int_t ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *reason);
@@ -63,7 +78,7 @@ static ngx_int_t ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
 static void ngx_http_webpubsub_rest_bearer(ngx_http_request_t *r);
 static void ngx_http_webpubsub_rest_set_call(
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
-    u_char *url, size_t len);
+    u_char *url, size_t len, u_char *q);
 static void ngx_http_webpubsub_rest_start(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_rest_call(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest);
@@ -78,7 +93,7 @@ static ngx_int_t ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
     ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest);
 static ngx_int_t ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
-    char *key, u_char *value, size_t len);
+    ngx_http_webpubsub_rest_header_t *name, u_char *value, size_t len);
 static void ngx_http_webpubsub_rest_log_service(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_uint_t level, ngx_uint_t status,
     const char *what);
@@ -99,6 +114,22 @@ static ngx_int_t ngx_http_webpubsub_rest_fail(ngx_http_request_t *r,
 
 
 static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
+
+/* :generateToken for negotiate, its hub per call: compiled at start */
+static struct {
+    const ngx_webpubsub_rest_op_t      *op;
+    ngx_webpubsub_rest_tpl_t            tpl;
+} ngx_http_webpubsub_rest_generate_tpl;
+
+/* the headers of a call, hashed at start */
+static ngx_http_webpubsub_rest_header_t  ngx_http_webpubsub_rest_content_type
+    = { ngx_string("Content-Type"), (u_char *) "content-type", 0 };
+static ngx_http_webpubsub_rest_header_t  ngx_http_webpubsub_rest_accept
+    = { ngx_string("Accept"), (u_char *) "accept", 0 };
+
+/* each operation's method, by its index in the table, found at start */
+static ngx_http_webpubsub_rest_method_t
+    ngx_http_webpubsub_rest_methods[NGX_WEBPUBSUB_REST_NOPS];
 
 /* the service's answer headers a caller can act on */
 static ngx_str_t  ngx_http_webpubsub_rest_forwarded[] = {
@@ -269,19 +300,56 @@ char *
 ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf, ngx_http_webpubsub_loc_conf_t *prev)
 {
+    char                 *rv;
+    const char           *err;
+    ngx_webpubsub_str_t   hub, *bound;
+
     ngx_conf_merge_str_value(conf->rest_pass, prev->rest_pass, "");
 
     if (conf->rest_op == NULL) {
         return NGX_CONF_OK;
     }
 
-    return ngx_http_webpubsub_check_location(cf, conf, "webpubsub_rest",
+    rv = ngx_http_webpubsub_check_location(cf, conf, "webpubsub_rest",
                                    ngx_http_webpubsub_rest_handler,
                                    conf->rest_file, conf->rest_line,
                                    conf->rest_pass.len
                                    ? NULL : "no webpubsub_rest_pass configured",
                                    ngx_strstr(conf->rest_op->path, "{hub}")
                                    != NULL);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /*
+     * The path is compiled once; a hub without variables (checked where
+     * it was set) is encoded into it, and then not evaluated per call.
+     */
+
+    bound = NULL;
+
+    if (conf->hub != NULL && conf->hub->lengths == NULL) {
+        hub.data = conf->hub->value.data;
+        hub.len = conf->hub->value.len;
+        bound = &hub;
+    }
+
+    conf->rest_tpl = ngx_palloc(cf->pool, sizeof(ngx_webpubsub_rest_tpl_t));
+    if (conf->rest_tpl == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    err = ngx_webpubsub_rest_path_compile(conf->rest_op, bound,
+                                          conf->rest_tpl);
+    if (err != NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"webpubsub_rest\" in %s:%ui: the path of \"%s\" %s",
+                      conf->rest_file, conf->rest_line, conf->rest_op->name,
+                      err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -367,6 +435,7 @@ ngx_http_webpubsub_rest_handler(ngx_http_request_t *r)
 
     ctx->rest = rest;
     rest->op = wlcf->rest_op;
+    rest->tpl = wlcf->rest_tpl;
     rest->conf = wlcf;
 
     rc = ngx_http_webpubsub_rest_prepare(r, wlcf, rest, &reason);
@@ -438,7 +507,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
 
     ngx_str_null(&hub);
 
-    if (ngx_strstr(op->path, "{hub}") != NULL) {
+    if (rest->tpl->hub) {
         rc = ngx_http_webpubsub_eval_hub(r, wlcf, &hub, reason);
         if (rc == NGX_DECLINED) {
             ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_REST_REFUSED
@@ -543,18 +612,16 @@ ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *hub, ngx_webpubsub_rest_args_t *args)
 {
-    u_char                         *url, *p;
-    size_t                          len;
-    ngx_webpubsub_str_t             shub;
-    const ngx_webpubsub_rest_op_t  *op;
-
-    op = rest->op;
+    u_char                *url, *p, *q;
+    size_t                 len;
+    ngx_webpubsub_str_t    shub;
 
     shub.data = hub->data;
     shub.len = hub->len;
 
-    len = wlcf->endpoint->len + ngx_webpubsub_rest_path_length(op, &shub, args)
-          + 1 + ngx_webpubsub_rest_query_length(op, args);
+    len = wlcf->endpoint->len
+          + ngx_webpubsub_rest_path_length(rest->tpl, &shub, args)
+          + 1 + ngx_webpubsub_rest_query_length(rest->op, args);
 
     url = ngx_pnalloc(r->pool, len);
     if (url == NULL) {
@@ -562,11 +629,11 @@ ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
     }
 
     p = ngx_cpymem(url, wlcf->endpoint->buf, wlcf->endpoint->len);
-    p = ngx_webpubsub_rest_path(p, op, &shub, args, 1);
-    *p++ = '?';
-    p = ngx_webpubsub_rest_query(p, op, args);
+    q = ngx_webpubsub_rest_path(p, rest->tpl, &shub, args);
+    *q = '?';
+    p = ngx_webpubsub_rest_query(q + 1, rest->op, args);
 
-    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, p - url);
+    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, p - url, q);
 
     return NGX_OK;
 }
@@ -611,13 +678,12 @@ ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
     }
 
     ctx->rest = rest;
-    rest->op = ngx_webpubsub_rest_op((u_char *) "generate_client_token",
-                                     sizeof("generate_client_token") - 1);
+    rest->op = ngx_http_webpubsub_rest_generate_tpl.op;
+    rest->tpl = &ngx_http_webpubsub_rest_generate_tpl.tpl;
     rest->conf = wlcf;
     rest->token_done = done;
 
-    if (rest->op == NULL
-        || ngx_http_webpubsub_rest_url(r, wlcf, rest, hub, args) != NGX_OK
+    if (ngx_http_webpubsub_rest_url(r, wlcf, rest, hub, args) != NGX_OK
         || ngx_http_webpubsub_rest_next_pool(r, rest) != NGX_OK)
     {
         return NGX_ERROR;
@@ -681,14 +747,15 @@ ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
 }
 
 
-/* the call to make, from its absolute URL, the token's audience */
+/*
+ * The call to make, from its absolute URL, the token's audience, and
+ * where its query starts (q, its "?"; NULL: to be found).
+ */
 
 static void
 ngx_http_webpubsub_rest_set_call(ngx_http_webpubsub_loc_conf_t *wlcf,
-    ngx_http_webpubsub_rest_t *rest, u_char *url, size_t len)
+    ngx_http_webpubsub_rest_t *rest, u_char *url, size_t len, u_char *q)
 {
-    u_char  *q;
-
     rest->url.data = url;
     rest->url.len = len;
 
@@ -697,7 +764,9 @@ ngx_http_webpubsub_rest_set_call(ngx_http_webpubsub_loc_conf_t *wlcf,
     rest->unparsed.data = url + wlcf->endpoint->path_start;
     rest->unparsed.len = len - wlcf->endpoint->path_start;
 
-    q = ngx_strlchr(url, url + len, '?');
+    if (q == NULL) {
+        q = ngx_strlchr(url, url + len, '?');
+    }
 
     if (q != NULL) {
         rest->args.data = q + 1;
@@ -892,7 +961,6 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
 {
     u_char                       *p;
     ngx_str_t                     token;
-    ngx_uint_t                    i;
     ngx_chain_t                  *cl;
     ngx_http_request_t           *sr;
     ngx_http_headers_in_t         headers;
@@ -900,18 +968,8 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
     ngx_http_variable_value_t    *variables;
     ngx_http_core_main_conf_t    *cmcf;
     ngx_http_post_subrequest_t   *ps;
-
-    static struct {
-        ngx_str_t                 name;
-        ngx_uint_t                method;
-    } methods[] = {
-        { ngx_string("GET"), NGX_HTTP_GET },
-        { ngx_string("HEAD"), NGX_HTTP_HEAD },
-        { ngx_string("POST"), NGX_HTTP_POST },
-        { ngx_string("PUT"), NGX_HTTP_PUT },
-        { ngx_string("DELETE"), NGX_HTTP_DELETE },
-        { ngx_null_string, 0 }
-    };
+    ngx_http_webpubsub_rest_method_t
+                                 *m;
 
     /* all that can fail first: a subrequest, once made, will run */
 
@@ -1025,15 +1083,9 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
     rest->capture.too_big = 0;
     rest->capture.out = NULL;
 
-    sr->method_name.data = (u_char *) rest->op->method;
-    sr->method_name.len = ngx_strlen(rest->op->method);
-
-    for (i = 0; methods[i].name.len; i++) {
-        if (ngx_strcmp(methods[i].name.data, rest->op->method) == 0) {
-            sr->method = methods[i].method;
-            break;
-        }
-    }
+    m = &ngx_http_webpubsub_rest_methods[ngx_webpubsub_rest_op_index(rest->op)];
+    sr->method_name = m->name;
+    sr->method = m->method;
 
     sr->unparsed_uri = rest->unparsed;
     sr->valid_unparsed_uri = 1;
@@ -1131,18 +1183,20 @@ ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
     }
 
     if (rest->op->body == NGX_WEBPUBSUB_REST_MESSAGE) {
-        if (ngx_http_webpubsub_rest_push_header(h, "Content-Type",
-                                                rest->content_type.data,
-                                                rest->content_type.len)
+        if (ngx_http_webpubsub_rest_push_header(h,
+                                          &ngx_http_webpubsub_rest_content_type,
+                                          rest->content_type.data,
+                                          rest->content_type.len)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
     } else if (rest->op->body == NGX_WEBPUBSUB_REST_GROUPS) {
-        if (ngx_http_webpubsub_rest_push_header(h, "Content-Type",
-                                         (u_char *) "application/json",
-                                         sizeof("application/json") - 1)
+        if (ngx_http_webpubsub_rest_push_header(h,
+                                          &ngx_http_webpubsub_rest_content_type,
+                                          (u_char *) "application/json",
+                                          sizeof("application/json") - 1)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -1150,9 +1204,10 @@ ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
     }
 
     if (rest->op->accept) {
-        if (ngx_http_webpubsub_rest_push_header(h, "Accept",
-                                           (u_char *) rest->op->accept,
-                                           ngx_strlen(rest->op->accept))
+        if (ngx_http_webpubsub_rest_push_header(h,
+                                          &ngx_http_webpubsub_rest_accept,
+                                          (u_char *) rest->op->accept,
+                                          ngx_strlen(rest->op->accept))
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -1164,10 +1219,9 @@ ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_webpubsub_rest_push_header(ngx_list_t *headers, char *key,
-    u_char *value, size_t len)
+ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
+    ngx_http_webpubsub_rest_header_t *name, u_char *value, size_t len)
 {
-    ngx_str_t         k, v;
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(headers);
@@ -1175,12 +1229,16 @@ ngx_http_webpubsub_rest_push_header(ngx_list_t *headers, char *key,
         return NGX_ERROR;
     }
 
-    k.data = (u_char *) key;
-    k.len = ngx_strlen(key);
-    v.data = value;
-    v.len = len;
+    h->key = name->key;
+    h->lowcase_key = name->lowcase_key;
+    h->hash = name->hash;
+    h->value.data = value;
+    h->value.len = len;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
 
-    return ngx_http_webpubsub_set_header(headers->pool, h, &k, &v);
+    return NGX_OK;
 }
 
 
@@ -1334,6 +1392,62 @@ ngx_http_webpubsub_capture(ngx_http_request_t *r, ngx_chain_t *in,
 ngx_int_t
 ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
 {
+    size_t                             i, j;
+    const char                        *err;
+    ngx_http_webpubsub_rest_header_t  *h;
+    const ngx_webpubsub_rest_op_t     *op;
+
+    static ngx_http_webpubsub_rest_method_t  methods[] = {
+        { ngx_string("GET"), NGX_HTTP_GET },
+        { ngx_string("HEAD"), NGX_HTTP_HEAD },
+        { ngx_string("POST"), NGX_HTTP_POST },
+        { ngx_string("PUT"), NGX_HTTP_PUT },
+        { ngx_string("DELETE"), NGX_HTTP_DELETE },
+        { ngx_null_string, 0 }
+    };
+
+    /* the table has NGX_WEBPUBSUB_REST_NOPS operations (make unit) */
+
+    for (i = 0; i < NGX_WEBPUBSUB_REST_NOPS; i++) {
+        op = ngx_webpubsub_rest_op_at(i);
+
+        for (j = 0; methods[j].name.len; j++) {
+            if (ngx_strcmp(methods[j].name.data, op->method) == 0) {
+                break;
+            }
+        }
+
+        if (methods[j].name.len == 0) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "webpubsub: operation \"%s\" has method \"%s\"",
+                          op->name, op->method);
+            return NGX_ERROR;
+        }
+
+        ngx_http_webpubsub_rest_methods[i] = methods[j];
+    }
+
+    h = &ngx_http_webpubsub_rest_content_type;
+    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+    h = &ngx_http_webpubsub_rest_accept;
+    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+
+    op = ngx_webpubsub_rest_op((u_char *) "generate_client_token",
+                               sizeof("generate_client_token") - 1);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    err = ngx_webpubsub_rest_path_compile(op, NULL,
+                                    &ngx_http_webpubsub_rest_generate_tpl.tpl);
+    if (err != NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "webpubsub: the path of \"%s\" %s", op->name, err);
+        return NGX_ERROR;
+    }
+
+    ngx_http_webpubsub_rest_generate_tpl.op = op;
+
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
 
@@ -1638,7 +1752,7 @@ ngx_http_webpubsub_rest_page(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, n);
+    ngx_http_webpubsub_rest_set_call(wlcf, rest, url, n, NULL);
 
     rc = ngx_http_webpubsub_rest_call(r, wlcf, rest);
 

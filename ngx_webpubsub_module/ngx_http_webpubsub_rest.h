@@ -25,6 +25,7 @@ typedef ngx_int_t (*ngx_http_webpubsub_rest_token_pt)(ngx_http_request_t *r,
 
 struct ngx_http_webpubsub_rest_s {
     const ngx_webpubsub_rest_op_t  *op;
+    const ngx_webpubsub_rest_tpl_t *tpl;           /* op's path, compiled */
     ngx_http_webpubsub_loc_conf_t  *conf;
     ngx_str_t                       content_type;  /* of a message */
     ngx_str_t                       body;          /* of :addToGroups */
@@ -32,7 +33,6 @@ struct ngx_http_webpubsub_rest_s {
     /* the call under way */
     ngx_str_t                       url;           /* absolute, the aud */
     ngx_str_t                       unparsed;      /* path?query on the wire */
-    ngx_str_t                       uri;           /* to route by */
     ngx_str_t                       args;
 
     /*

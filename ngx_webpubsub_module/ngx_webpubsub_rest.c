@@ -660,41 +660,112 @@ ngx_webpubsub_uri_component(unsigned char *dst, const unsigned char *s,
 
 
 /*
+ * An operation's path template, "api/hubs/{hub}/users/{user}", as texts
+ * and values, made once so that a call neither parses it nor looks a
+ * name up.  A constant hub (hub != NULL) is encoded into the text.  Any
+ * error is one of the table: a value in the path is a required parameter.
+ */
+
+const char *
+ngx_webpubsub_rest_path_compile(const ngx_webpubsub_rest_op_t *op,
+    const ngx_webpubsub_str_t *hub, ngx_webpubsub_rest_tpl_t *tpl)
+{
+    int                        value;
+    size_t                     len, start;
+    const char                *p, *end;
+    ngx_webpubsub_rest_seg_t  *seg;
+
+    memset(tpl, 0, sizeof(ngx_webpubsub_rest_tpl_t));
+
+    seg = tpl->seg;
+    start = 0;
+
+    for (p = op->path; /* void */; p = end + 1) {
+        end = strchr(p, '{');
+        len = (end != NULL) ? (size_t) (end - p) : strlen(p);
+
+        if (len > NGX_WEBPUBSUB_REST_TEXT_MAX - tpl->text_len) {
+            return "is too long";
+        }
+
+        memcpy(tpl->text + tpl->text_len, p, len);
+        tpl->text_len += len;
+
+        if (end == NULL) {
+            break;
+        }
+
+        p = end + 1;
+        end = strchr(p, '}');
+
+        if (end == NULL) {
+            return "has a \"{\" without a \"}\"";
+        }
+
+        if (end - p == 3 && memcmp(p, "hub", 3) == 0) {
+            if (hub != NULL) {
+                if (ngx_webpubsub_percent_length(hub->data, hub->len, 0)
+                    > NGX_WEBPUBSUB_REST_TEXT_MAX - tpl->text_len)
+                {
+                    return "is too long with the hub";
+                }
+
+                tpl->text_len = ngx_webpubsub_percent(tpl->text
+                                                      + tpl->text_len,
+                                                      hub->data, hub->len, 0)
+                                - tpl->text;
+                continue;
+            }
+
+            value = NGX_WEBPUBSUB_REST_SEG_HUB;
+            tpl->hub = 1;
+
+        } else {
+            value = ngx_webpubsub_rest_param((const unsigned char *) p,
+                                             end - p);
+
+            /* the first value is used: it must be there */
+            if (value < 0 || !(op->required & (1u << value))) {
+                return "has a value that is not a required parameter";
+            }
+        }
+
+        if (seg == &tpl->seg[NGX_WEBPUBSUB_REST_SEGS - 1]) {
+            return "has too many values";
+        }
+
+        seg->len = tpl->text_len - start;
+        seg->value = value;
+        seg++;
+        start = tpl->text_len;
+    }
+
+    seg->len = tpl->text_len - start;
+    seg->value = NGX_WEBPUBSUB_REST_SEG_END;
+
+    return NULL;
+}
+
+
+/*
  * The path under the endpoint, "api/hubs/chat/...", encoded as the SDK
- * sends it, or with the values as they are (encode == 0) for logs and
- * for nginx to route by.  The length is that of the encoded form, an
- * upper bound of the other.
+ * sends it; hub is the request's, unused where the compiled path has it.
  */
 
 size_t
-ngx_webpubsub_rest_path_length(const ngx_webpubsub_rest_op_t *op,
+ngx_webpubsub_rest_path_length(const ngx_webpubsub_rest_tpl_t *tpl,
     const ngx_webpubsub_str_t *hub, const ngx_webpubsub_rest_args_t *args)
 {
-    int          param;
-    size_t       len;
-    const char  *p, *end;
+    size_t                           len;
+    const ngx_webpubsub_str_t       *v;
+    const ngx_webpubsub_rest_seg_t  *seg;
 
-    len = 0;
+    len = tpl->text_len;
 
-    for (p = op->path; *p; p++) {
-        if (*p != '{') {
-            len++;
-            continue;
-        }
-
-        end = strchr(p, '}');
-
-        if (end - p == 4 && memcmp(p, "{hub}", 5) == 0) {
-            len += ngx_webpubsub_percent_length(hub->data, hub->len, 0);
-
-        } else {
-            param = ngx_webpubsub_rest_param((const unsigned char *) p + 1,
-                                             end - p - 1);
-            len += ngx_webpubsub_percent_length(args->v[param][0].data,
-                                                args->v[param][0].len, 0);
-        }
-
-        p = end;
+    for (seg = tpl->seg; seg->value != NGX_WEBPUBSUB_REST_SEG_END; seg++) {
+        v = (seg->value == NGX_WEBPUBSUB_REST_SEG_HUB)
+            ? hub : &args->v[seg->value][0];
+        len += ngx_webpubsub_percent_length(v->data, v->len, 0);
     }
 
     return len;
@@ -702,43 +773,29 @@ ngx_webpubsub_rest_path_length(const ngx_webpubsub_rest_op_t *op,
 
 
 unsigned char *
-ngx_webpubsub_rest_path(unsigned char *dst, const ngx_webpubsub_rest_op_t *op,
-    const ngx_webpubsub_str_t *hub, const ngx_webpubsub_rest_args_t *args,
-    int encode)
+ngx_webpubsub_rest_path(unsigned char *dst,
+    const ngx_webpubsub_rest_tpl_t *tpl, const ngx_webpubsub_str_t *hub,
+    const ngx_webpubsub_rest_args_t *args)
 {
-    int                         param;
-    const char                 *p, *end;
-    const ngx_webpubsub_str_t  *v;
+    const unsigned char             *text;
+    const ngx_webpubsub_str_t       *v;
+    const ngx_webpubsub_rest_seg_t  *seg;
 
-    for (p = op->path; *p; p++) {
-        if (*p != '{') {
-            *dst++ = (unsigned char) *p;
-            continue;
+    text = tpl->text;
+
+    for (seg = tpl->seg; /* void */; seg++) {
+        memcpy(dst, text, seg->len);
+        dst += seg->len;
+        text += seg->len;
+
+        if (seg->value == NGX_WEBPUBSUB_REST_SEG_END) {
+            return dst;
         }
 
-        end = strchr(p, '}');
-
-        if (end - p == 4 && memcmp(p, "{hub}", 5) == 0) {
-            v = hub;
-
-        } else {
-            param = ngx_webpubsub_rest_param((const unsigned char *) p + 1,
-                                             end - p - 1);
-            v = &args->v[param][0];
-        }
-
-        if (encode) {
-            dst = ngx_webpubsub_percent(dst, v->data, v->len, 0);
-
-        } else {
-            memcpy(dst, v->data, v->len);
-            dst += v->len;
-        }
-
-        p = end;
+        v = (seg->value == NGX_WEBPUBSUB_REST_SEG_HUB)
+            ? hub : &args->v[seg->value][0];
+        dst = ngx_webpubsub_percent(dst, v->data, v->len, 0);
     }
-
-    return dst;
 }
 
 

@@ -29,6 +29,14 @@
 #define NGX_WEBPUBSUB_NEXT_LINK_MAX    8192
 /* the operations of the table, numbered 0 .. n - 1 for counters */
 #define NGX_WEBPUBSUB_REST_NOPS        25
+/* the pieces of a compiled path: up to 3 values and the text after each */
+#define NGX_WEBPUBSUB_REST_SEGS        4
+/* its text: the table's, under 64 bytes, and a constant hub, encoded */
+#define NGX_WEBPUBSUB_REST_TEXT_MAX    (64 + 3 * NGX_WEBPUBSUB_HUB_MAX)
+
+/* where a piece of a compiled path takes its value from, if not a param */
+#define NGX_WEBPUBSUB_REST_SEG_HUB     -1  /* the hub of the request */
+#define NGX_WEBPUBSUB_REST_SEG_END     -2  /* nothing: the last text */
 
 
 /* the parameters of webpubsub_rest; bit i of a mask is parameter i */
@@ -77,6 +85,24 @@ typedef struct {
 } ngx_webpubsub_rest_op_t;
 
 
+/*
+ * An operation's path, compiled once from its template: each piece is
+ * text, then the value of a parameter (its first) or of the hub.  The
+ * texts follow each other in text[], so a piece needs only its length.
+ */
+typedef struct {
+    size_t          len;       /* of its text */
+    int             value;     /* a parameter or NGX_WEBPUBSUB_REST_SEG_* */
+} ngx_webpubsub_rest_seg_t;
+
+typedef struct {
+    ngx_webpubsub_rest_seg_t  seg[NGX_WEBPUBSUB_REST_SEGS];
+    size_t                    text_len;
+    unsigned                  hub:1;   /* a hub is needed per call */
+    unsigned char             text[NGX_WEBPUBSUB_REST_TEXT_MAX];
+} ngx_webpubsub_rest_tpl_t;
+
+
 /* the values of each parameter of one call; none is empty */
 typedef struct {
     const ngx_webpubsub_str_t  *v[NGX_WEBPUBSUB_REST_NPARAMS];
@@ -97,11 +123,13 @@ const char *ngx_webpubsub_rest_check(const ngx_webpubsub_rest_op_t *op,
 size_t ngx_webpubsub_uri_component_length(const unsigned char *s, size_t n);
 unsigned char *ngx_webpubsub_uri_component(unsigned char *dst,
     const unsigned char *s, size_t n);
-size_t ngx_webpubsub_rest_path_length(const ngx_webpubsub_rest_op_t *op,
+const char *ngx_webpubsub_rest_path_compile(const ngx_webpubsub_rest_op_t *op,
+    const ngx_webpubsub_str_t *hub, ngx_webpubsub_rest_tpl_t *tpl);
+size_t ngx_webpubsub_rest_path_length(const ngx_webpubsub_rest_tpl_t *tpl,
     const ngx_webpubsub_str_t *hub, const ngx_webpubsub_rest_args_t *args);
 unsigned char *ngx_webpubsub_rest_path(unsigned char *dst,
-    const ngx_webpubsub_rest_op_t *op, const ngx_webpubsub_str_t *hub,
-    const ngx_webpubsub_rest_args_t *args, int encode);
+    const ngx_webpubsub_rest_tpl_t *tpl, const ngx_webpubsub_str_t *hub,
+    const ngx_webpubsub_rest_args_t *args);
 size_t ngx_webpubsub_rest_query_length(const ngx_webpubsub_rest_op_t *op,
     const ngx_webpubsub_rest_args_t *args);
 unsigned char *ngx_webpubsub_rest_query(unsigned char *dst,

@@ -617,6 +617,7 @@ rest_url(unsigned char *dst, const char *endpoint, const char *op_name,
     unsigned char                  *p;
     ngx_webpubsub_str_t             h;
     ngx_webpubsub_endpoint_t        ep;
+    ngx_webpubsub_rest_tpl_t        tpl;
     const ngx_webpubsub_rest_op_t  *op;
 
     memset(&ep, 0, sizeof(ep));
@@ -632,8 +633,12 @@ rest_url(unsigned char *dst, const char *endpoint, const char *op_name,
     h.data = (const unsigned char *) hub;
     h.len = strlen(hub);
 
+    if (ngx_webpubsub_rest_path_compile(op, NULL, &tpl) != NULL) {
+        return 0;
+    }
+
     memcpy(dst, ep.buf, ep.len);
-    p = ngx_webpubsub_rest_path(dst + ep.len, op, &h, args, 1);
+    p = ngx_webpubsub_rest_path(dst + ep.len, &tpl, &h, args);
     *p++ = '?';
     p = ngx_webpubsub_rest_query(p, op, args);
 
@@ -781,6 +786,242 @@ test_uri_component(void)
                                           sizeof(s) - 1) - buf;
         check(eq(buf, len, "user%201%2F%C3%A9"), "docs/protocol.md 3.3(d)");
     }
+}
+
+
+/*
+ * The path of a call as the template walk that compiled paths replaced
+ * made it, written again here: each {name} in op->path, hub or parameter,
+ * looked up and encoded as it comes.
+ */
+static size_t
+walk_path(unsigned char *dst, const ngx_webpubsub_rest_op_t *op,
+    const ngx_webpubsub_str_t *hub, const ngx_webpubsub_rest_args_t *args)
+{
+    int                         param;
+    const char                 *p, *end;
+    unsigned char              *d;
+    const ngx_webpubsub_str_t  *v;
+
+    d = dst;
+
+    for (p = op->path; *p; p++) {
+        if (*p != '{') {
+            *d++ = (unsigned char) *p;
+            continue;
+        }
+
+        end = strchr(p, '}');
+
+        if (end - p == 4 && memcmp(p, "{hub}", 5) == 0) {
+            v = hub;
+
+        } else {
+            param = ngx_webpubsub_rest_param((const unsigned char *) p + 1,
+                                             end - p - 1);
+            v = &args->v[param][0];
+        }
+
+        d = ngx_webpubsub_uri_component(d, v->data, v->len);
+        p = end;
+    }
+
+    return d - dst;
+}
+
+
+/*
+ * A compiled path, with the hub per call or bound once, gives the same
+ * bytes as written out here, and as walk_path() for every operation.
+ */
+static size_t
+tpl_path(unsigned char *dst, const char *op_name, const char *hub,
+    int bind, const ngx_webpubsub_rest_args_t *args)
+{
+    size_t                          len;
+    ngx_webpubsub_str_t             h;
+    ngx_webpubsub_rest_tpl_t        tpl;
+    const ngx_webpubsub_rest_op_t  *op;
+
+    op = ngx_webpubsub_rest_op((const unsigned char *) op_name,
+                               strlen(op_name));
+    h.data = (const unsigned char *) hub;
+    h.len = strlen(hub);
+
+    if (op == NULL
+        || ngx_webpubsub_rest_path_compile(op, bind ? &h : NULL, &tpl) != NULL)
+    {
+        return 0;
+    }
+
+    len = ngx_webpubsub_rest_path(dst, &tpl, &h, args) - dst;
+
+    return (len == ngx_webpubsub_rest_path_length(&tpl, &h, args)) ? len : 0;
+}
+
+
+static void
+test_rest_path(void)
+{
+    int                              bind, ok;
+    size_t                           i, j, k, n, len, wlen;
+    unsigned char                    pct[NGX_WEBPUBSUB_VALUE_MAX];
+    unsigned char                    brackets[NGX_WEBPUBSUB_HUB_MAX];
+    ngx_webpubsub_str_t              h, v[NGX_WEBPUBSUB_REST_NPARAMS];
+    ngx_webpubsub_rest_tpl_t         tpl;
+    ngx_webpubsub_rest_args_t        a;
+    ngx_webpubsub_rest_op_t          bad;
+    const ngx_webpubsub_rest_op_t   *op;
+
+    /* three values of 4096 bytes, each encoded to three times that */
+    static unsigned char              out[9 * NGX_WEBPUBSUB_VALUE_MAX + 512];
+    static unsigned char              walked[sizeof(out)];
+
+    static const ngx_webpubsub_str_t  awkward[] = {
+        S("a"), S("room 1"), S("a/b?c#d%e&f=g+h"), S("x'y(z)!*~-_."),
+        S("\xc3\xa9"), S("\xf0\x9f\x98\x80"), S("..."), S("{hub}"),
+        S("{user}/}{"), S("\x01\x7f")
+    };
+    static const ngx_webpubsub_str_t  hubs[] = {
+        S("chat"), S("a`b,c[d]e.f"), S("H_1")
+    };
+
+#define set(p, lit)                                                         \
+    do {                                                                    \
+        v[NGX_WEBPUBSUB_REST_##p].data = (const unsigned char *) lit;       \
+        v[NGX_WEBPUBSUB_REST_##p].len = sizeof(lit) - 1;                    \
+        a.v[NGX_WEBPUBSUB_REST_##p] = &v[NGX_WEBPUBSUB_REST_##p];           \
+        a.n[NGX_WEBPUBSUB_REST_##p] = 1;                                    \
+    } while (0)
+
+    /* every operation of the table compiles, with a hub or without */
+
+    ok = 1;
+    n = 0;
+
+    for (i = 0; (op = ngx_webpubsub_rest_op_at(i)) != NULL; i++) {
+        h.data = (const unsigned char *) "chat";
+        h.len = 4;
+        ok &= (ngx_webpubsub_rest_path_compile(op, NULL, &tpl) == NULL);
+        ok &= (tpl.hub == (strstr(op->path, "{hub}") != NULL));
+        ok &= (ngx_webpubsub_rest_path_compile(op, &h, &tpl) == NULL);
+        ok &= (tpl.hub == 0);
+        n++;
+    }
+
+    check(ok && n == NGX_WEBPUBSUB_REST_NOPS, "every operation compiles");
+
+    /* paths written out, with the hub per call and bound */
+
+    for (bind = 0; bind < 2; bind++) {
+        memset(&a, 0, sizeof(a));
+        len = tpl_path(out, "send_to_all", "chat", bind, &a);
+        check(eq(out, len, "api/hubs/chat/:send"), "send_to_all path");
+
+        len = tpl_path(out, "health", "chat", bind, &a);
+        check(eq(out, len, "api/health"), "health has no hub");
+
+        set(GROUP, "a b/c?#%");
+        set(CONNECTION, "x'y(z)");
+        len = tpl_path(out, "add_connection_to_group", "chat", bind, &a);
+        check(eq(out, len, "api/hubs/chat/groups/a%20b%2Fc%3F%23%25/"
+                           "connections/x'y(z)"),
+              "add_connection_to_group path, encodeURIComponent");
+
+        set(PERMISSION, "sendToGroup");
+        set(CONNECTION, "c/1");
+        len = tpl_path(out, "grant_permission", "a`b,c[d]e.f", bind, &a);
+        check(eq(out, len, "api/hubs/a%60b%2Cc%5Bd%5De.f/permissions/"
+                           "sendToGroup/connections/c%2F1"),
+              "three values, the hub's characters encoded");
+
+        set(USER, "\xc3\xa9 {group}");
+        len = tpl_path(out, "close_user_connections", "H_1", bind, &a);
+        check(eq(out, len, "api/hubs/H_1/users/%C3%A9%20%7Bgroup%7D/"
+                           ":closeConnections"),
+              "UTF-8 and braces in a value are not a template");
+
+        set(USER, "u");
+        set(GROUP, "g");
+        len = tpl_path(out, "remove_user_from_group", "chat", bind, &a);
+        check(eq(out, len, "api/hubs/chat/users/u/groups/g"),
+              "the first value of a repeated parameter");
+    }
+
+    /* the compiled path and the walk agree on every operation */
+
+    memset(pct, '%', sizeof(pct));
+    ok = 1;
+
+    for (i = 0; (op = ngx_webpubsub_rest_op_at(i)) != NULL; i++) {
+        for (j = 0; j < sizeof(awkward) / sizeof(awkward[0]) + 1; j++) {
+            memset(&a, 0, sizeof(a));
+
+            for (k = 0; k < NGX_WEBPUBSUB_REST_NPARAMS; k++) {
+                if (j == sizeof(awkward) / sizeof(awkward[0])) {
+                    /* the longest value, every byte encoded */
+                    v[k].data = pct;
+                    v[k].len = sizeof(pct);
+
+                } else {
+                    v[k] = awkward[(j + k) % (sizeof(awkward)
+                                              / sizeof(awkward[0]))];
+                }
+
+                a.v[k] = &v[k];
+                a.n[k] = 1;
+            }
+
+            h = hubs[j % (sizeof(hubs) / sizeof(hubs[0]))];
+            wlen = walk_path(walked, op, &h, &a);
+
+            for (bind = 0; bind < 2; bind++) {
+                ok &= (ngx_webpubsub_rest_path_compile(op, bind ? &h : NULL,
+                                                       &tpl) == NULL);
+                len = ngx_webpubsub_rest_path(out, &tpl, &h, &a) - out;
+                ok &= (len == wlen && memcmp(out, walked, len) == 0);
+                ok &= (ngx_webpubsub_rest_path_length(&tpl, &h, &a) == len);
+            }
+        }
+    }
+
+    check(ok, "compiled paths are the template walk's, byte for byte");
+
+    /* the longest hub, every character encoded, in the longest path */
+
+    memset(brackets, ']', sizeof(brackets));
+    h.data = brackets;
+    h.len = sizeof(brackets);
+    op = ngx_webpubsub_rest_op((const unsigned char *) "revoke_permission",
+                               17);
+    check(op != NULL && ngx_webpubsub_rest_path_compile(op, &h, &tpl) == NULL
+          && tpl.text_len == sizeof("api/hubs//permissions//connections/") - 1
+                             + 3 * NGX_WEBPUBSUB_HUB_MAX,
+          "a bound hub of 128 encoded characters fits");
+
+    /* a template the compiler refuses: a bug of the table */
+
+    memset(&bad, 0, sizeof(bad));
+    bad.required = 1u << NGX_WEBPUBSUB_REST_USER
+                   | 1u << NGX_WEBPUBSUB_REST_GROUP
+                   | 1u << NGX_WEBPUBSUB_REST_CONNECTION;
+
+#define refused(tmpl)                                                       \
+    (bad.path = tmpl,                                                       \
+     ngx_webpubsub_rest_path_compile(&bad, NULL, &tpl) != NULL)
+
+    check(!refused("api/hubs/{hub}/users/{user}/groups/{group}/x")
+          && tpl.seg[3].value == NGX_WEBPUBSUB_REST_SEG_END
+          && tpl.seg[3].len == 2,
+          "three values and the end fit");
+    check(refused("api/{hub}/{user}/{group}/{connection}"), "four values");
+    check(refused("api/hubs/{hub"), "an unclosed brace");
+    check(refused("api/{nobody}"), "an unknown name");
+    check(refused("api/{ttl}"), "a parameter that may be absent");
+    check(refused("api/{}"), "an empty name");
+
+#undef refused
+#undef set
 }
 
 
@@ -1374,6 +1615,7 @@ main(void)
     test_jws_shaped();
     test_rest_requests();
     test_uri_component();
+    test_rest_path();
     test_rest_values();
     test_next_link_and_form();
     test_endpoint_bound();
