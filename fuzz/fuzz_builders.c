@@ -1,7 +1,8 @@
 
 /*
  * libFuzzer target: what the module writes from ids a client or a caller
- * chose: JSON strings, token claims and the JWT, REST paths (with the hub
+ * chose: JSON strings, token claims and the JWT (written whole, and from
+ * a token template: the same bytes), REST paths (with the hub
  * per call and bound at compilation: the same bytes), queries and
  * bodies, nextLinks and form decoding.  Every length function must bound
  * what its writer writes (the buffers are sized exactly, so ASan sees an
@@ -17,6 +18,11 @@
 
 #include "ngx_webpubsub_core.h"
 #include "ngx_webpubsub_rest.h"
+
+
+static void template_jwt(ngx_webpubsub_hmac_t *h,
+    const ngx_webpubsub_claims_t *c, const unsigned char *jwt,
+    size_t jwt_len);
 
 
 static unsigned char *
@@ -116,9 +122,63 @@ claims_and_jwt(const ngx_webpubsub_str_t *v, size_t nv)
         abort();
     }
 
+    template_jwt(h, &c, token, tlen);
+
     ngx_webpubsub_hmac_free(h);
     free(token);
     free(payload);
+}
+
+
+/*
+ * The same claims from a token template (the audience's last byte given
+ * per token as the hub when it is ASCII): the same JWT, in buffers of the
+ * sizes it asked.
+ */
+
+static void
+template_jwt(ngx_webpubsub_hmac_t *h, const ngx_webpubsub_claims_t *c,
+    const unsigned char *jwt, size_t jwt_len)
+{
+    size_t                  tlen, slen, len;
+    unsigned char          *dst, *scratch;
+    ngx_webpubsub_str_t     aud, hub;
+    ngx_webpubsub_token_t  *t;
+
+    aud = c->aud;
+    hub.data = aud.data + aud.len;
+    hub.len = 0;
+
+    /* a hub is ASCII (ngx_webpubsub_check_hub()), never a UTF-8 tail */
+
+    if (aud.len && aud.data[aud.len - 1] < 0x80) {
+        aud.len--;
+        hub.data--;
+        hub.len = 1;
+    }
+
+    t = ngx_webpubsub_token_new(h, &aud, c->roles, c->nroles, c->groups,
+                                c->ngroups);
+    if (t == NULL) {
+        abort();
+    }
+
+    ngx_webpubsub_token_length(t, &hub, &c->sub, &tlen, &slen);
+
+    dst = fit(tlen);
+    scratch = fit(slen);
+
+    if (ngx_webpubsub_token_sign(t, &hub, &c->sub, c->iat, c->exp, dst,
+                                 scratch, &len)
+        != 0
+        || len != jwt_len || memcmp(dst, jwt, len) != 0)
+    {
+        abort();
+    }
+
+    free(scratch);
+    free(dst);
+    ngx_webpubsub_token_free(t);
 }
 
 

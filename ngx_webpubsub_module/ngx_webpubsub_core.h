@@ -159,8 +159,10 @@ int ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
 /*
  * A client token from a template: what ngx_webpubsub_client_claims() and
  * ngx_webpubsub_jwt_sign() make of the template's claims with the audience
- * completed by hub, and sub, iat and exp.  token_length() gives the room
- * sign() needs in dst (an upper bound of the token) and in scratch.
+ * completed by hub, and sub, iat and exp.  The hub is escaped on its own,
+ * so it must not continue a UTF-8 sequence the audience began (a checked
+ * hub is ASCII).  token_length() gives the room sign() needs in dst (an
+ * upper bound of the token) and in scratch.
  */
 ngx_webpubsub_token_t *ngx_webpubsub_token_new(ngx_webpubsub_hmac_t *key,
     const ngx_webpubsub_str_t *aud, const ngx_webpubsub_str_t *roles,
