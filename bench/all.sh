@@ -439,7 +439,10 @@ ins() {
         "$outside" "$8" "$v"
 }
 
-printf 'kind\tname\tshort\tsetup\tbaseline\tbaseline_value\tmeasured_value\tratio\tbaseline_cpu_us\tmeasured_cpu_us\tbaseline_sha256\tmeasured_sha256\tabove\toutside\tgoal\tverdict\n' > "$tsv"
+: > "$tsv"
+tsv kind name short setup baseline baseline_value measured_value ratio \
+    baseline_cpu_us measured_cpu_us baseline_sha256 measured_sha256 \
+    above outside goal verdict
 # rps2 NAME SHORT BASELINE RESULT PINNED_GOAL UNPINNED_GOAL: both setups
 rps2() {
     rps "$1" "$2" "$3" "$4" pinned "$5"
@@ -485,7 +488,8 @@ tsv ns "token core, ns per token, over the pad-state floor" "token ns" \
 
 {
 echo
-echo "== results: $rounds rounds of ${secs}s, 1 nginx worker, wrk -t1 -c32 on 127.0.0.1"
+echo "== results: $rounds rounds of ${secs}s, 1 nginx worker," \
+     "wrk -t1 -c32 on 127.0.0.1"
 echo "   requests/s (ratio = measured / baseline, higher is better) and the"
 echo "   server's CPU time per request in us (utime+stime / requests, lower"
 echo "   is better); pinned: the server alone on CPU 0, wrk and helpers on"
@@ -521,8 +525,8 @@ $1 == "ns" {
     printf "%-2d %-50s %-15s %8s %8s %7s %7s %7s\n", ++k, $2, $5, $6, $7, \
         $13, "", ""
 }' "$tsv"
-echo "   token core / floor: $(awk -F '\t' '$1 == "instr" && $3 == "token core" { printf "%.2f", $7 / $6 }' "$tsv") in instructions," \
-     "$(awk -F '\t' '$1 == "ns" { print $8 }' "$tsv") in ns;" \
+echo "   token core / floor: $(echo "scale=2; $tok_ir / $flo_ir" | bc)" \
+     "in instructions, $(echo "scale=2; $tok_ns / $flo_ns" | bc) in ns;" \
      "SHA-256's block function: $tok_sha instructions per token," \
      "$flo_sha per floor MAC"
 } | tee -a "$out/results.txt"

@@ -133,9 +133,11 @@ curl -sf "http://127.0.0.1:$port/negotiate-entra?id=alice" \
     || { echo "bench/entra.sh: negotiate did not answer the service's token" >&2; exit 1; }
 wpid=$(bench_worker "$dir/front")
 
-echo "entra: send_to_all, $rounds rounds of ${secs}s, 1 front worker, wrk -t1 -c32"
+echo "entra: send_to_all, $rounds rounds of ${secs}s, 1 front worker," \
+    "wrk -t1 -c32"
 bench_compare entra access_key "$wpid" "http://127.0.0.1:$port/rest-key" \
-    entra_token "$wpid" "http://127.0.0.1:$port/rest-entra" -s "$dir/send.lua"
+    entra_token "$wpid" "http://127.0.0.1:$port/rest-entra" \
+    -s "$dir/send.lua"
 
 echo
 echo "entra: negotiate via :generateToken, the SDK (Node, 32 in flight) and the module"
@@ -145,8 +147,9 @@ printf '%-6s %12s %8s %12s %8s %7s   (%s)\n' round sdk us/req \
 r=1
 while [ $r -le "$rounds" ]; do
     # the SDK's calls per second only: no CPU time of its process
-    sdk=$(NODE_PATH="$top/t/node_modules" NODE_EXTRA_CA_CERTS="$dir/service/cert.pem" \
-        timeout $((secs + 30)) node "$top/bench/sdk_negotiate_entra.js" \
+    sdk=$(NODE_PATH="$top/t/node_modules" \
+        NODE_EXTRA_CA_CERTS="$dir/service/cert.pem" timeout $((secs + 30)) \
+        node "$top/bench/sdk_negotiate_entra.js" \
         "https://127.0.0.1:$tport" "$secs" 32)
     m=$(bench_run "$wpid" "http://127.0.0.1:$port/negotiate-entra?id=alice")
     bench_acc b "$sdk" 0 -
