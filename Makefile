@@ -122,8 +122,10 @@ $(BUILD)/token_cost: bench/token_cost.c $(CORE) \
 	$(CC) -std=c99 -O2 -Ingx_webpubsub_module -o $@ bench/token_cost.c \
 		$(CORE) -lcrypto -ljansson
 
-# every benchmark, each beside a baseline measured in the same run, as a
-# table and a chart (bench/all.sh: build/bench/results.*); the soak
+# every benchmark, each beside a baseline measured in the same run, pinned
+# (the server alone on CPU 0) and unpinned, in requests/s, the server's CPU
+# time per request and callgrind's instructions, as a table and a chart
+# (bench/all.sh: build/bench/results.*); the soak
 BENCH_SECONDS ?= 5
 BENCH_ROUNDS  ?= 3
 

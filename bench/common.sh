@@ -1,6 +1,28 @@
-# Shared by the bench/*.sh scripts: tools, nginx start/stop, and a table of
-# interleaved wrk runs of a baseline against the module, with their ratio.
-# Every run is bounded in time and goes to 127.0.0.1 only.
+# Shared by the bench/*.sh scripts: tools, nginx start/stop, the two
+# setups (pinned, unpinned), and tables of interleaved wrk runs of
+# baselines against the module: requests per second, their ratio, and the
+# CPU time each server spent per request.  Every run is bounded in time and
+# goes to 127.0.0.1 only.
+#
+# Setups.  "unpinned": every process where the scheduler puts it, as a
+# user would run them; on this kind of machine (2 CPUs) wrk often takes a
+# whole CPU and is the bottleneck.  "pinned" (2 CPUs or more): CPU 0
+# belongs to the server under test alone (the measured nginx worker, by
+# worker_cpu_affinity, or the Node process that is itself the baseline),
+# and wrk and every helper (an upstream nginx, a service stand-in) run on
+# CPU 1, so that requests per second are the server's, not the load
+# generator's.  Both setups run in the same script run unless BENCH_PIN
+# says otherwise: BENCH_PIN=1 pinned only, BENCH_PIN=0 unpinned only.
+# BENCH_WRK_CPU: wrk's CPU when pinned (default 1).
+#
+# CPU time per request: utime + stime of the server's process (fields 14
+# and 15 of /proc/PID/stat, in clock ticks of getconf CLK_TCK) before and
+# after each wrk run, divided by the requests wrk completed: what the
+# server spent, whoever was the bottleneck.
+#
+# Every comparison ends with one line for bench/all.sh:
+#   result NAME SETUP BASE_RPS MEASURED_RPS RATIO BASE_US MEASURED_US
+# (means over the rounds; "-" where a figure does not exist).
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 module="$top/build/plain/ngx_http_webpubsub_module.so"
@@ -39,11 +61,29 @@ _bench_trap() {
     trap 'exit 1' INT TERM HUP
 }
 
-# bench_start DIR: start nginx with DIR/nginx.conf; stopped at exit
+# bench_start DIR [helper]: start nginx with DIR/nginx.conf; stopped at
+# exit.  A helper (not the server under test) starts on the helpers' CPU
+# when pinned.
 bench_start() {
     _dirs="${_dirs:-} $1"
     _bench_trap
-    /usr/sbin/nginx -p "$1/" -c "$1/nginx.conf" -e "$1/error.log"
+    _on=
+    [ "${2:-}" != helper ] || _on=$(bench_on helper)
+    $_on /usr/sbin/nginx -p "$1/" -c "$1/nginx.conf" -e "$1/error.log"
+}
+
+# bench_quit DIR: quit the nginx of DIR now, and wait (at most 10 s)
+# until it is gone, so that its port is free for the next setup
+bench_quit() {
+    /usr/sbin/nginx -p "$1/" -c "$1/nginx.conf" -e "$1/error.log" \
+        -s quit 2>/dev/null || true
+    _dirs=$(for d in ${_dirs:-}; do [ "$d" = "$1" ] || echo "$d"; done)
+    _i=0
+    while [ -f "$1/nginx.pid" ]; do
+        _i=$((_i + 1))
+        [ $_i -lt 100 ] || { echo "nginx of $1 did not quit" >&2; exit 1; }
+        sleep 0.1
+    done
 }
 
 # bench_spawn SECONDS COMMAND...: run COMMAND in the background for at most
@@ -56,10 +96,94 @@ bench_spawn() {
     _bench_trap
 }
 
-# bench_stop PID: stop a process of bench_spawn now
+# bench_stop PID: stop a process of bench_spawn now, and wait for it
 bench_stop() {
     kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
     _pids=$(for p in ${_pids:-}; do [ "$p" = "$1" ] || echo "$p"; done)
+}
+
+# bench_child PID: the only child of PID (a worker of a master, the
+# command under a timeout), waiting at most 5 s for it
+bench_child() {
+    _i=0
+    while :; do
+        _c=$(pgrep -P "$1" 2>/dev/null || true)
+        case $_c in
+        *[!0-9]*) echo "$1 has more than one child: $_c" >&2; exit 1 ;;
+        [0-9]*) echo "$_c"; return ;;
+        esac
+        _i=$((_i + 1))
+        [ $_i -lt 50 ] || { echo "no child of $1" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+# bench_worker DIR: the pid of the one worker of DIR's nginx, checked to
+# be on CPU 0 alone when pinned
+bench_worker() {
+    _w=$(bench_child "$(cat "$1/nginx.pid")")
+    bench_check_cpu "$_w" "$1"
+    echo "$_w"
+}
+
+# bench_check_cpu PID WHAT: when pinned, PID may run on CPU 0 only
+bench_check_cpu() {
+    [ "$setup" = pinned ] || return 0
+    _l=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status")
+    [ "$_l" = 0 ] || { echo "$2 ($1) runs on CPUs $_l, not 0" >&2; exit 1; }
+}
+
+# --- setups -------------------------------------------------------------
+
+setup=unpinned
+
+# bench_setups: the setups to run, in order (see the top of this file)
+bench_setups() {
+    case ${BENCH_PIN:-} in
+    0) echo unpinned ;;
+    1) echo pinned ;;
+    *) if [ "$(nproc)" -ge 2 ]; then
+           echo unpinned pinned
+       else
+           echo "one CPU: no pinned setup" >&2
+           echo unpinned
+       fi ;;
+    esac
+}
+
+# bench_affinity: the measured nginx's worker_cpu_affinity (CPU 0)
+bench_affinity() {
+    [ "$setup" = pinned ] && echo "worker_cpu_affinity 01;"
+    return 0
+}
+
+# bench_helper_affinity: a helper nginx's worker_cpu_affinity (CPU 1)
+bench_helper_affinity() {
+    [ "$setup" = pinned ] && echo "worker_cpu_affinity 10;"
+    return 0
+}
+
+# bench_on server|helper: the command prefix that puts a process on its
+# CPU when pinned: CPU 0 for a Node server that is itself the baseline
+# measured, CPU 1 for helpers (nothing when unpinned)
+bench_on() {
+    [ "$setup" = pinned ] || return 0
+    if [ "$1" = server ]; then
+        echo "taskset -c 0"
+    else
+        echo "taskset -c 1"
+    fi
+}
+
+# bench_setup_text: one line saying where things run
+bench_setup_text() {
+    if [ "$setup" = pinned ]; then
+        echo "pinned: the server on CPU 0, wrk on CPU ${BENCH_WRK_CPU:-1}," \
+             "helpers on CPU 1"
+    else
+        echo "unpinned"
+    fi
 }
 
 # bench_wait URL: until it answers 2xx, at most 5 s
@@ -84,14 +208,41 @@ bench_check_token() {
     echo "checked: $2 answers 200 with a token that verifies"
 }
 
-# bench_rps [wrk options...] URL: requests per second of one wrk run of
-# $secs seconds; fails when any answer was not 2xx or 3xx.  With
-# BENCH_WRK_CPU set, wrk runs on that CPU only (the worker on another).
-bench_rps() {
-    _pin=${BENCH_WRK_CPU:+taskset -c $BENCH_WRK_CPU}
+# --- measuring ----------------------------------------------------------
+
+# bench_ticks PID: utime + stime of PID in clock ticks (the fields after
+# the command name, which may hold spaces, counted from its ")")
+bench_ticks() {
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+clk_tck=$(getconf CLK_TCK)
+
+# bench_us TICKS REQUESTS: CPU microseconds per request, 2 decimals
+bench_us() {
+    if [ "$1" = - ] || [ "${2:-0}" = 0 ]; then
+        echo -
+    else
+        printf '%.2f\n' "$(echo "$1 * 1000000 / $clk_tck / $2" | bc -l)"
+    fi
+}
+
+# bench_run PID [wrk options...] URL: one wrk run of $secs seconds, wrk on
+# CPU 1 when pinned; prints "RPS REQUESTS TICKS": requests per second, the
+# requests wrk completed, and the CPU ticks PID spent meanwhile ("-" when
+# PID is "-").  Fails when any answer was not 2xx or 3xx.
+bench_run() {
+    _p=$1
+    shift
+    _pin=
+    [ "$setup" != pinned ] || _pin="taskset -c ${BENCH_WRK_CPU:-1}"
+    _t0=-
+    [ "$_p" = - ] || _t0=$(bench_ticks "$_p")
     _out=$(timeout --foreground $((secs + 30)) $_pin wrk -t1 -c32 \
         -d"${secs}s" "$@") || {
         echo "wrk failed or timed out: $*" >&2; exit 1; }
+    _t=-
+    [ "$_p" = - ] || _t=$(($(bench_ticks "$_p") - _t0))
     case $_out in
     *Non-2xx*)
         echo "wrong answers from $*:" >&2
@@ -99,70 +250,129 @@ bench_rps() {
         exit 1 ;;
     esac
     echo "$_out" | grep 'Socket errors' | sed "s|^|warning: $*: |" >&2 || true
-    echo "$_out" | awk '/^Requests\/sec/ { print $2 }'
+    echo "$_out" | awk -v t="$_t" '/ requests in / { n = $1 }
+                                   /^Requests\/sec/ { r = $2 }
+                                   END { print r, n, t }'
 }
 
-# bench_compare BASE_NAME BASE_URL MOD_NAME MOD_URL [wrk options...]
+# bench_rps [wrk options...] URL: requests per second of one wrk run
+bench_rps() {
+    bench_run - "$@" | awk '{ print $1 }'
+}
+
+# bench_compare NAME BASE_NAME BASE_PID BASE_URL MOD_NAME MOD_PID MOD_URL
+#     [wrk options...]: rounds of the baseline then the module, each run
+# with the CPU per request of its server process
 bench_compare() {
-    bname=$1; burl=$2; mname=$3; murl=$4
-    shift 4
-    tb=0; tm=0
-    printf '%-6s %14s %14s %7s\n' round "$bname" "$mname" ratio
+    _cn=$1; _bn=$2; _bp=$3; _bu=$4; _mn=$5; _mp=$6; _mu=$7
+    shift 7
+    bench_acc_reset
+    printf '%-6s %12s %8s %12s %8s %7s   (%s)\n' round "$_bn" "us/req" \
+        "$_mn" "us/req" ratio "$setup"
     r=1
     while [ $r -le "$rounds" ]; do
-        b=$(bench_rps "$@" "$burl")
-        m=$(bench_rps "$@" "$murl")
-        printf '%-6s %14s %14s %7.3f\n' "$r" "$b" "$m" "$(echo "$m / $b" | bc -l)"
-        tb=$(echo "$tb + $b" | bc -l); tm=$(echo "$tm + $m" | bc -l)
+        _b=$(bench_run "$_bp" "$@" "$_bu")
+        _m=$(bench_run "$_mp" "$@" "$_mu")
+        bench_acc b $_b
+        bench_acc m $_m
+        bench_row "$r" $_b $_m
         r=$((r + 1))
     done
-    printf '%-6s %14.0f %14.0f %7.3f\n' all "$(echo "$tb / $rounds" | bc -l)" \
-        "$(echo "$tm / $rounds" | bc -l)" "$(echo "$tm / $tb" | bc -l)"
+    bench_all "$_cn"
 }
 
-# bench_rounds NAME URL [NAME URL...]: wrk runs of every URL in turn, each
-# round in the same order, then the means ("all"); the last one is the
-# measured server, and each "ratio" line is its mean over another's
+# accumulators of the rounds, per side (b: baseline, m: measured)
+bench_acc_reset() {
+    _b_rps=0; _b_n=0; _b_t=0; _m_rps=0; _m_n=0; _m_t=0
+}
+
+# bench_acc SIDE RPS REQUESTS TICKS
+bench_acc() {
+    eval "_$1_rps=\$(echo \"\$_$1_rps + $2\" | bc -l)"
+    eval "_$1_n=\$((_$1_n + $3))"
+    if [ "$4" = - ]; then
+        eval "_$1_t=-"
+    else
+        eval "[ \"\$_$1_t\" = - ] || _$1_t=\$((_$1_t + $4))"
+    fi
+}
+
+# bench_row ROUND B_RPS B_N B_TICKS M_RPS M_N M_TICKS: one round's line
+bench_row() {
+    printf '%-6s %12.0f %8s %12.0f %8s %7.3f\n' "$1" "$2" \
+        "$(bench_us "$4" "$3")" "$5" "$(bench_us "$7" "$6")" \
+        "$(echo "$5 / $2" | bc -l)"
+}
+
+# bench_all NAME: the means of the rounds, and the result line
+bench_all() {
+    _br=$(echo "$_b_rps / $rounds" | bc -l)
+    _mr=$(echo "$_m_rps / $rounds" | bc -l)
+    _ratio=$(printf '%.3f' "$(echo "$_mr / $_br" | bc -l)")
+    _bus=$(bench_us "$_b_t" "$_b_n")
+    _mus=$(bench_us "$_m_t" "$_m_n")
+    printf '%-6s %12.0f %8s %12.0f %8s %7s\n' all "$_br" "$_bus" "$_mr" \
+        "$_mus" "$_ratio"
+    printf 'result %s %s %.0f %.0f %s %s %s\n' "$1" "$setup" "$_br" "$_mr" \
+        "$_ratio" "$_bus" "$_mus"
+}
+
+# bench_rounds NAME BNAME PID URL [BNAME PID URL...]: wrk runs of every URL
+# in turn, each round in the same order, then the means; the last one is
+# the measured server, and a result line "NAME/BNAME" compares it with
+# each of the others
 bench_rounds() {
-    _names=; _urls=
-    while [ $# -ge 2 ]; do
-        _names="$_names $1"; _urls="$_urls $2"
-        shift 2
+    _rn=$1
+    shift
+    _names=; _ps=; _urls=; _k=0
+    while [ $# -ge 3 ]; do
+        _k=$((_k + 1))
+        _names="$_names $1"; _ps="$_ps $2"; _urls="$_urls $3"
+        eval "_r_rps_$_k=0; _r_n_$_k=0; _r_t_$_k=0"
+        shift 3
     done
     printf '%-6s' round
-    for _x in $_names; do printf ' %14s' "$_x"; done
-    echo
-    _sums=
+    for _x in $_names; do printf ' %12s %8s' "$_x" us/req; done
+    echo "   ($setup)"
     r=1
     while [ $r -le "$rounds" ]; do
         printf '%-6s' "$r"
-        _i=0; _new=
+        _i=0
         for _u in $_urls; do
             _i=$((_i + 1))
-            v=$(bench_rps "$_u")
-            printf ' %14s' "$v"
-            s=$(echo $_sums | awk -v i=$_i '{ print $i }')
-            _new="$_new $(echo "${s:-0} + $v" | bc -l)"
+            _p=$(echo $_ps | awk -v i=$_i '{ print $i }')
+            _o=$(bench_run "$_p" "$_u")
+            set -- $_o
+            eval "_r_rps_$_i=\$(echo \"\$_r_rps_$_i + $1\" | bc -l)"
+            eval "_r_n_$_i=\$((_r_n_$_i + $2))"
+            if [ "$3" = - ]; then
+                eval "_r_t_$_i=-"
+            else
+                eval "[ \"\$_r_t_$_i\" = - ] || _r_t_$_i=\$((_r_t_$_i + $3))"
+            fi
+            printf ' %12.0f %8s' "$1" "$(bench_us "$3" "$2")"
         done
-        _sums=$_new
         echo
         r=$((r + 1))
     done
     printf '%-6s' all
-    _means=
-    for s in $_sums; do
-        m=$(echo "$s / $rounds" | bc -l)
-        _means="$_means $m"
-        printf ' %14.0f' "$m"
-    done
-    echo
-    _last=$(echo $_means | awk '{ print $NF }')
-    _lname=$(echo $_names | awk '{ print $NF }')
     _i=0
     for _x in $_names; do
         _i=$((_i + 1))
-        [ "$_x" != "$_lname" ] || break
-        m=$(echo $_means | awk -v i=$_i '{ print $i }')
-        printf 'ratio  %s/%s %.3f\n' "$_lname" "$_x" "$(echo "$_last / $m" | bc -l)"
+        eval "_r_m_$_i=\$(echo \"\$_r_rps_$_i / $rounds\" | bc -l)"
+        eval "_r_us_$_i=\$(bench_us \"\$_r_t_$_i\" \"\$_r_n_$_i\")"
+        eval "printf ' %12.0f %8s' \"\$_r_m_$_i\" \"\$_r_us_$_i\""
+    done
+    echo
+    _lname=$(echo $_names | awk '{ print $NF }')
+    eval "_lm=\$_r_m_$_k; _lus=\$_r_us_$_k"
+    _i=0
+    for _x in $_names; do
+        _i=$((_i + 1))
+        [ $_i -lt $_k ] || break
+        eval "_xm=\$_r_m_$_i; _xus=\$_r_us_$_i"
+        printf 'result %s/%s %s %.0f %.0f %.3f %s %s\n' "$_rn" "$_x" \
+            "$setup" "$_xm" "$_lm" "$(echo "$_lm / $_xm" | bc -l)" \
+            "$_xus" "$_lus"
     done
 }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Webhook gateway throughput against a plain keepalive proxy_pass to the
-# same upstream, in one run: one front worker (the one measured), an
-# upstream nginx of its own, wrk POSTing a signed connected event.
+# same upstream, in one run: one front worker (the one measured, with its
+# CPU time per request), an upstream nginx of its own, wrk POSTing a
+# signed connected event.  Both setups of bench/common.sh: unpinned, then
+# pinned (the front worker on CPU 0, wrk and the upstream on CPU 1).
 # Usage: bench/gateway.sh [seconds-per-run] [rounds]
 set -eu
 
@@ -16,9 +18,12 @@ key="bench-key-0123456789abcdef"
 bench_tools
 mkdir -p "$dir/front" "$dir/upstream"
 
-cat > "$dir/upstream/nginx.conf" <<END
+# write_confs: the upstream's and the front's nginx.conf for $setup
+write_confs() {
+    cat > "$dir/upstream/nginx.conf" <<END
 $(bench_user)
 worker_processes 1;
+$(bench_helper_affinity)
 pid $dir/upstream/nginx.pid;
 error_log $dir/upstream/error.log warn;
 events { worker_connections 1024; }
@@ -32,10 +37,11 @@ http {
 }
 END
 
-cat > "$dir/front/nginx.conf" <<END
+    cat > "$dir/front/nginx.conf" <<END
 load_module $module;
 $(bench_user)
 worker_processes 1;
+$(bench_affinity)
 pid $dir/front/nginx.pid;
 error_log $dir/front/error.log warn;
 events { worker_connections 1024; }
@@ -64,6 +70,7 @@ http {
     }
 }
 END
+}
 
 # the event as the service sends it, signed with the key
 conn="bench-connection-0001"
@@ -86,16 +93,27 @@ wrk.headers["ce-hub"] = "chat"
 wrk.headers["ce-eventName"] = "connected"
 END
 
-bench_start "$dir/upstream"
-bench_start "$dir/front"
-bench_wait "http://127.0.0.1:$port/plain/"
-status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' \
-    -H "ce-specversion: 1.0" -H "ce-awpsversion: 1.0" \
-    -H "ce-type: azure.webpubsub.sys.connected" -H "ce-hub: chat" \
-    -H "ce-connectionId: $conn" -H "ce-signature: sha256=$sig" \
-    "http://127.0.0.1:$port/gated/")
-[ "$status" = 200 ] || { echo "the signed event got $status" >&2; exit 1; }
+for setup in $(bench_setups); do
+    echo
+    echo "gateway, $(bench_setup_text)"
+    write_confs
+    bench_start "$dir/upstream" helper
+    bench_start "$dir/front"
+    bench_wait "http://127.0.0.1:$port/plain/"
+    status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' \
+        -H "ce-specversion: 1.0" -H "ce-awpsversion: 1.0" \
+        -H "ce-type: azure.webpubsub.sys.connected" -H "ce-hub: chat" \
+        -H "ce-connectionId: $conn" -H "ce-signature: sha256=$sig" \
+        "http://127.0.0.1:$port/gated/")
+    [ "$status" = 200 ] || { echo "the signed event got $status" >&2
+                             exit 1; }
+    wpid=$(bench_worker "$dir/front")
 
-echo "gateway: signed POST, $rounds rounds of ${secs}s, 1 front worker, wrk -t1 -c32"
-bench_compare proxy_pass "http://127.0.0.1:$port/plain/" \
-    gateway "http://127.0.0.1:$port/gated/" -s "$dir/event.lua"
+    echo "gateway: signed POST, $rounds rounds of ${secs}s, 1 front worker," \
+        "wrk -t1 -c32, $setup"
+    bench_compare gateway proxy_pass "$wpid" "http://127.0.0.1:$port/plain/" \
+        gateway "$wpid" "http://127.0.0.1:$port/gated/" -s "$dir/event.lua"
+
+    bench_quit "$dir/front"
+    bench_quit "$dir/upstream"
+done

@@ -7,8 +7,11 @@
 #   node     the official SDK's getClientAccessToken() in one Node process
 #            (bench/node_negotiate.js)
 # One nginx worker, wrk -t1 -c32 on loopback; every round runs each of them
-# in the same order. Each answer is checked once before anything is
-# measured: status 200, and a token that verifies (bench/verify.js).
+# in the same order, with the CPU time per request of the worker (or of
+# the Node process).  Both setups of bench/common.sh in one run: unpinned,
+# then pinned (the worker or the Node server on CPU 0, wrk on CPU 1).
+# Each answer is checked in each setup before anything is measured:
+# status 200, and a token that verifies (bench/verify.js).
 # Usage: bench/negotiate.sh [seconds-per-run] [rounds]
 set -eu
 
@@ -33,12 +36,14 @@ if [ ! -f "$njs" ] || [ ! -d "$NODE_PATH/@azure/web-pubsub" ]; then
 fi
 mkdir -p "$dir"
 
+# write_conf CEILING: nginx.conf, with the ceiling's body
 write_conf() {
     cat > "$dir/nginx.conf" <<END
 load_module $module;
 load_module $njs;
 $(bench_user)
 worker_processes 1;
+$(bench_affinity)
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections 1024; }
@@ -77,29 +82,47 @@ END
 # first a real response, to serve a ceiling of exactly its size
 write_conf "x"
 bench_start "$dir"
-bench_spawn $((secs * rounds * 4 + 120)) node "$top/bench/node_negotiate.js" \
-    "$nport" "$endpoint" "$key" "$hub" "$role" "$group"
 bench_wait "http://127.0.0.1:$port/negotiate?id=alice"
 body=$(curl -sf "http://127.0.0.1:$port/negotiate?id=alice")
 len=$(printf '%s' "$body" | wc -c)
-write_conf "$(printf '%s' "$body" | tr -c 'a-zA-Z0-9{}":,./_?=-' 'x')"
-/usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" -s reload
-i=0
-until [ "$(curl -s "http://127.0.0.1:$port/ceiling" | wc -c)" = "$len" ]; do
-    i=$((i + 1)); [ $i -lt 50 ] || { echo "reload failed" >&2; exit 1; }
-    sleep 0.1
-done
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ceiling")
-[ "$code" = 200 ] || { echo "negotiate: ceiling answered $code" >&2; exit 1; }
-echo "checked: ceiling answers 200 with $len bytes"
-bench_wait "http://127.0.0.1:$nport/negotiate?id=alice"
-bench_check_token negotiate negotiate \
-    "http://127.0.0.1:$port/negotiate?id=alice"
-bench_check_token negotiate njs "http://127.0.0.1:$port/njs?id=alice"
-bench_check_token negotiate node "http://127.0.0.1:$nport/negotiate?id=alice"
+ceiling=$(printf '%s' "$body" | tr -c 'a-zA-Z0-9{}":,./_?=-' 'x')
+bench_quit "$dir"
 
-echo "negotiate: body $len bytes, $rounds rounds of ${secs}s, 1 worker, wrk -t1 -c32"
-bench_rounds ceiling "http://127.0.0.1:$port/ceiling" \
-    njs "http://127.0.0.1:$port/njs?id=alice" \
-    node "http://127.0.0.1:$nport/negotiate?id=alice" \
-    negotiate "http://127.0.0.1:$port/negotiate?id=alice"
+for setup in $(bench_setups); do
+    echo
+    echo "negotiate, $(bench_setup_text)"
+    write_conf "$ceiling"
+    bench_start "$dir"
+    bench_spawn $((secs * rounds * 4 + 120)) $(bench_on server) \
+        node "$top/bench/node_negotiate.js" \
+        "$nport" "$endpoint" "$key" "$hub" "$role" "$group"
+    tpid=$!
+    bench_wait "http://127.0.0.1:$port/ceiling"
+    [ "$(curl -s "http://127.0.0.1:$port/ceiling" | wc -c)" = "$len" ] \
+        || { echo "negotiate: the ceiling is not $len bytes" >&2; exit 1; }
+    code=$(curl -s -o /dev/null -w '%{http_code}' \
+        "http://127.0.0.1:$port/ceiling")
+    [ "$code" = 200 ] || { echo "negotiate: ceiling answered $code" >&2
+                           exit 1; }
+    echo "checked: ceiling answers 200 with $len bytes"
+    bench_wait "http://127.0.0.1:$nport/negotiate?id=alice"
+    bench_check_token negotiate negotiate \
+        "http://127.0.0.1:$port/negotiate?id=alice"
+    bench_check_token negotiate njs "http://127.0.0.1:$port/njs?id=alice"
+    bench_check_token negotiate node \
+        "http://127.0.0.1:$nport/negotiate?id=alice"
+    wpid=$(bench_worker "$dir")
+    npid=$(bench_child "$tpid")
+    bench_check_cpu "$npid" "the Node server"
+
+    echo "negotiate: body $len bytes, $rounds rounds of ${secs}s, 1 worker," \
+        "wrk -t1 -c32, $setup"
+    bench_rounds negotiate \
+        ceiling "$wpid" "http://127.0.0.1:$port/ceiling" \
+        njs "$wpid" "http://127.0.0.1:$port/njs?id=alice" \
+        node "$npid" "http://127.0.0.1:$nport/negotiate?id=alice" \
+        negotiate "$wpid" "http://127.0.0.1:$port/negotiate?id=alice"
+
+    bench_quit "$dir"
+    bench_stop "$tpid"
+done

@@ -1,9 +1,13 @@
 #!/bin/sh
 # REST location throughput, in one run, against (1) a direct proxy_pass of
 # the same request to the same service stand-in and (2) the official SDK
-# (Node, @azure/web-pubsub sendToAll) calling that stand-in itself.  One
-# front worker; the stand-in is an nginx of its own answering 202, so that
-# what is measured is the caller's side.
+# (Node, @azure/web-pubsub sendToAll) calling that stand-in itself, and (3)
+# the proxy_pass again with a new URL every call.  One front worker; the
+# stand-in is an nginx of its own answering 202, so that what is measured
+# is the caller's side, with the CPU time per request of the front worker
+# (or of the SDK's Node process).  Both setups of bench/common.sh:
+# unpinned, then pinned (the front worker or the SDK's process on CPU 0,
+# wrk and the stand-in on CPU 1).
 # Usage: bench/rest.sh [seconds-per-run] [rounds]
 set -eu
 
@@ -19,9 +23,12 @@ bench_tools
 [ -d "$top/t/node_modules/@azure/web-pubsub" ] || "$top/tools/deps.sh" test
 mkdir -p "$dir/front" "$dir/service"
 
-cat > "$dir/service/nginx.conf" <<END
+# write_confs: the stand-in's and the front's nginx.conf for $setup
+write_confs() {
+    cat > "$dir/service/nginx.conf" <<END
 $(bench_user)
 worker_processes 1;
+$(bench_helper_affinity)
 pid $dir/service/nginx.pid;
 error_log $dir/service/error.log warn;
 events { worker_connections 1024; }
@@ -35,10 +42,11 @@ http {
 }
 END
 
-cat > "$dir/front/nginx.conf" <<END
+    cat > "$dir/front/nginx.conf" <<END
 load_module $module;
 $(bench_user)
 worker_processes 1;
+$(bench_affinity)
 pid $dir/front/nginx.pid;
 error_log $dir/front/error.log warn;
 events { worker_connections 1024; }
@@ -73,6 +81,7 @@ http {
     }
 }
 END
+}
 
 cat > "$dir/send.lua" <<END
 wrk.method = "POST"
@@ -90,32 +99,51 @@ request = function()
 end
 END
 
-bench_start "$dir/service"
-bench_start "$dir/front"
-bench_wait -X POST -H 'Content-Type: text/plain' -d Hello \
-    "http://127.0.0.1:$port/rest"
+for setup in $(bench_setups); do
+    echo
+    echo "rest, $(bench_setup_text)"
+    write_confs
+    bench_start "$dir/service" helper
+    bench_start "$dir/front"
+    bench_wait -X POST -H 'Content-Type: text/plain' -d Hello \
+        "http://127.0.0.1:$port/rest"
+    wpid=$(bench_worker "$dir/front")
 
-echo "rest: send_to_all, $rounds rounds of ${secs}s, 1 front worker, wrk -t1 -c32"
-bench_compare proxy_pass "http://127.0.0.1:$port/direct" \
-    webpubsub_rest "http://127.0.0.1:$port/rest" -s "$dir/send.lua"
+    echo "rest: send_to_all, $rounds rounds of ${secs}s, 1 front worker," \
+        "wrk -t1 -c32, $setup"
+    bench_compare rest proxy_pass "$wpid" "http://127.0.0.1:$port/direct" \
+        webpubsub_rest "$wpid" "http://127.0.0.1:$port/rest" \
+        -s "$dir/send.lua"
 
-echo
-echo "rest: the same call by the SDK (Node, 32 in flight) and by the module"
-printf '%-6s %14s %14s %7s\n' round sdk webpubsub_rest ratio
-r=1; ts=0; tm=0
-while [ $r -le "$rounds" ]; do
-    s=$(NODE_PATH="$top/t/node_modules" timeout $((secs + 30)) \
-        node "$top/bench/sdk_send.js" "http://127.0.0.1:$sport" "$key" \
-        "$secs" 32)
-    m=$(bench_rps -s "$dir/send.lua" "http://127.0.0.1:$port/rest")
-    printf '%-6s %14s %14s %7.3f\n' "$r" "$s" "$m" "$(echo "$m / $s" | bc -l)"
-    ts=$(echo "$ts + $s" | bc -l); tm=$(echo "$tm + $m" | bc -l)
-    r=$((r + 1))
+    echo
+    echo "rest: the same call by the SDK (Node, 32 in flight) and by the" \
+        "module, $setup"
+    bench_acc_reset
+    printf '%-6s %12s %8s %12s %8s %7s   (%s)\n' round sdk us/req \
+        webpubsub_rest us/req ratio "$setup"
+    r=1
+    while [ $r -le "$rounds" ]; do
+        # the SDK's process counts its own CPU time (bench/sdk_send.js)
+        sdk=$(NODE_PATH="$top/t/node_modules" timeout $((secs + 30)) \
+            $(bench_on server) node "$top/bench/sdk_send.js" \
+            "http://127.0.0.1:$sport" "$key" "$secs" 32)
+        m=$(bench_run "$wpid" -s "$dir/send.lua" \
+            "http://127.0.0.1:$port/rest")
+        bench_acc b $sdk
+        bench_acc m $m
+        bench_row "$r" $sdk $m
+        r=$((r + 1))
+    done
+    bench_all rest/sdk
+
+    echo
+    echo "rest: send_to_group to a new group every call (a token signed per" \
+        "call), $setup"
+    bench_compare rest/new proxy_pass "$wpid" \
+        "http://127.0.0.1:$port/direct" \
+        webpubsub_rest "$wpid" "http://127.0.0.1:$port/rest-group" \
+        -s "$dir/send-group.lua"
+
+    bench_quit "$dir/front"
+    bench_quit "$dir/service"
 done
-printf '%-6s %14.0f %14.0f %7.3f\n' all "$(echo "$ts / $rounds" | bc -l)" \
-    "$(echo "$tm / $rounds" | bc -l)" "$(echo "$tm / $ts" | bc -l)"
-
-echo
-echo "rest: send_to_group to a new group every call (a token signed per call)"
-bench_compare proxy_pass "http://127.0.0.1:$port/direct" \
-    webpubsub_rest "http://127.0.0.1:$port/rest-group" -s "$dir/send-group.lua"

@@ -1,10 +1,14 @@
 // The official SDK's sendToAll() in a closed loop, for bench/rest.sh:
-// CONCURRENCY calls in flight for SECONDS, then the calls per second.
+// CONCURRENCY calls in flight for SECONDS, then one line "RPS CALLS TICKS":
+// the calls per second, the calls completed, and the CPU time this process
+// spent in the loop (utime + stime of /proc/self/stat, in clock ticks), as
+// bench/common.sh's bench_run prints for a server.
 // Usage: node bench/sdk_send.js ENDPOINT KEY SECONDS CONCURRENCY
 // (NODE_PATH must name t/node_modules.)
 
 "use strict";
 
+const fs = require("fs");
 const http = require("http");
 const { AzureKeyCredential, WebPubSubServiceClient } =
     require("@azure/web-pubsub");
@@ -37,8 +41,17 @@ async function worker(deadline, counts) {
     }
 }
 
+// utime + stime: fields 14 and 15, counted after the command name's ")"
+function ticks() {
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+
+    return Number(f[11]) + Number(f[12]);
+}
+
 async function main() {
     const counts = { done: 0 };
+    const t0 = ticks();
     const start = Date.now();
     const deadline = start + Number(seconds) * 1000;
     const workers = [];
@@ -50,7 +63,9 @@ async function main() {
     await Promise.all(workers);
 
     const elapsed = (Date.now() - start) / 1000;
-    console.log((counts.done / elapsed).toFixed(2));
+    const t = ticks() - t0;
+
+    console.log((counts.done / elapsed).toFixed(2), counts.done, t);
     agent.destroy();
 }
 

@@ -6,9 +6,10 @@
 # shared memory).  One worker each, wrk -t1 -c32 on loopback, interleaved
 # rounds.  Each answer is checked first: a token that verifies
 # (bench/verify.js), and, with the location, a counter that counts.
-# On two cores or more, both workers are pinned to the first CPU and wrk
-# to the second, so that the ratio is the server's cost, not the load
-# generator's share of a core.
+# On two cores or more, pinned only (bench/common.sh): both workers on the
+# first CPU and wrk on the second, so that the ratio is the server's cost,
+# not the load generator's share of a core; with the CPU time per request
+# of each worker.
 # Usage: bench/status.sh [seconds-per-run] [rounds]
 set -eu
 
@@ -31,14 +32,8 @@ case "$secs$rounds" in
 esac
 
 bench_tools
-if [ "$(nproc)" -ge 2 ]; then
-    affinity="worker_cpu_affinity 01;"
-    BENCH_WRK_CPU=1
-    pinned="worker on CPU 0, wrk on CPU 1"
-else
-    affinity=
-    pinned="unpinned"
-fi
+[ "$(nproc)" -lt 2 ] || setup=pinned
+affinity=$(bench_affinity)
 command -v node >/dev/null 2>&1 || "$top/tools/deps.sh" bench
 
 # write_conf NAME PORT STATUS: an nginx in $dir/NAME, with the status
@@ -105,9 +100,11 @@ n1=$(tokens)
 [ -n "$n0" ] && [ "$n1" = $((n0 + 1)) ] || { echo "status: the counter" \
     "went from '$n0' to '$n1' for one token" >&2; exit 1; }
 echo "checked: one nginx has no counters, the other counts every token"
+opid=$(bench_worker "$dir/off")
+cpid=$(bench_worker "$dir/on")
 
 echo "status: $rounds rounds of ${secs}s, 1 worker each, wrk -t1 -c32," \
-    "$pinned"
-bench_compare off "http://127.0.0.1:$port/negotiate?id=alice" \
-    counters "http://127.0.0.1:$oport/negotiate?id=alice"
+    "$(bench_setup_text)"
+bench_compare status off "$opid" "http://127.0.0.1:$port/negotiate?id=alice" \
+    counters "$cpid" "http://127.0.0.1:$oport/negotiate?id=alice"
 echo "tokens counted: $(tokens)"
