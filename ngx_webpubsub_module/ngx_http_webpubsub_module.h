@@ -87,7 +87,11 @@ typedef struct {
 
     ngx_flag_t                 token;
     ngx_webpubsub_token_t     *token_tpl;      /* constant part, or NULL */
+    ngx_flag_t                 token_hub;      /* the hub is in it */
     ngx_flag_t                 token_plain;    /* URLs need no escaping */
+    ngx_str_t                  client_prefix;  /* ws(s) URL up to the hub,
+                                                  when answers are built
+                                                  around the signing */
     ngx_flag_t                 token_variables; /* fetched beforehand */
     u_char                    *variables_file;
     ngx_uint_t                 variables_line;
@@ -127,6 +131,7 @@ typedef struct {
     ngx_str_t                  token;
     ngx_str_t                  base_url;
     ngx_str_t                  url;
+    ngx_str_t                  answer;     /* the JSON, holding the above */
     ngx_webpubsub_rest_args_t *args;       /* for :generateToken */
     unsigned                   pending:1;  /* the service makes it */
     unsigned                   fetching:1; /* for the variables */

@@ -97,7 +97,7 @@ ngx_http_webpubsub_token_init(ngx_conf_t *cf,
 {
     u_char                    *p;
     size_t                     path_len, nroles, ngroups;
-    ngx_str_t                  base;
+    ngx_str_t                  base, hub;
     const char                *path;
     ngx_pool_cleanup_t        *cln;
     ngx_webpubsub_str_t        aud, *roles, *groups;
@@ -128,14 +128,31 @@ ngx_http_webpubsub_token_init(ngx_conf_t *cf,
     path = ngx_webpubsub_client_path(conf->protocol);
     path_len = ngx_strlen(path);
 
-    aud.len = base.len + path_len;
+    /*
+     * A hub without variables goes into the template, whole audience and
+     * URL prefix; an invalid one is left to be refused per request.
+     */
+
+    ngx_str_null(&hub);
+
+    if (conf->hub->lengths == NULL
+        && ngx_webpubsub_check_hub(conf->hub->value.data,
+                                   conf->hub->value.len)
+           == NULL)
+    {
+        hub = conf->hub->value;
+        conf->token_hub = 1;
+    }
+
+    aud.len = base.len + path_len + hub.len;
     aud.data = ngx_pnalloc(cf->pool, aud.len);
     if (aud.data == NULL) {
         return NGX_CONF_ERROR;
     }
 
     p = ngx_cpymem((u_char *) aud.data, base.data, base.len);
-    ngx_memcpy(p, path, path_len);
+    p = ngx_cpymem(p, path, path_len);
+    ngx_memcpy(p, hub.data, hub.len);
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
@@ -152,6 +169,23 @@ ngx_http_webpubsub_token_init(ngx_conf_t *cf,
 
     cln->handler = ngx_http_webpubsub_free_token;
     cln->data = conf->token_tpl;
+
+    if (!conf->token_plain || conf->protocol == NGX_WEBPUBSUB_PROTOCOL_SOCKETIO)
+    {
+        /* the answer is written around the token */
+        return NGX_CONF_OK;
+    }
+
+    conf->client_prefix.len = conf->client_base.len + path_len + hub.len;
+    conf->client_prefix.data = ngx_pnalloc(cf->pool, conf->client_prefix.len);
+    if (conf->client_prefix.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_cpymem(conf->client_prefix.data, conf->client_base.data,
+                   conf->client_base.len);
+    p = ngx_cpymem(p, path, path_len);
+    ngx_memcpy(p, hub.data, hub.len);
 
     return NGX_CONF_OK;
 }
@@ -305,6 +339,11 @@ ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
      * anything.
      */
     plain = wlcf->token_plain && t->args == NULL;
+
+    if (t->answer.data != NULL) {
+        return ngx_http_webpubsub_send_json(r, NGX_HTTP_OK, t->answer.data,
+                                            t->answer.len);
+    }
 
     if (wlcf->protocol == NGX_WEBPUBSUB_PROTOCOL_SOCKETIO) {
 
@@ -671,6 +710,11 @@ ngx_http_webpubsub_make_token(ngx_http_request_t *r,
                                * NGX_HTTP_WEBPUBSUB_ST_PROTOCOLS
                              + wlcf->protocol);
 
+    if (t->answer.data != NULL) {
+        /* the URLs are in it */
+        return NGX_OK;
+    }
+
     return ngx_http_webpubsub_token_urls(r, wlcf, t);
 }
 
@@ -758,16 +802,23 @@ ngx_http_webpubsub_token_aud(ngx_http_request_t *r,
 }
 
 
-/* a token from the location's template: its roles and groups are in it */
+/*
+ * A token from the location's template: its roles and groups are in it.
+ * Where the answer needs no escaping, the token is signed straight into
+ * the answer, whose URLs then hold the only copy of it.
+ */
 
 static ngx_int_t
 ngx_http_webpubsub_sign_template(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
     ngx_str_t *user)
 {
-    size_t               len, scratch;
-    time_t               now;
-    ngx_webpubsub_str_t  h, u;
+    u_char               *p, *json;
+    size_t                len, scratch, base, size;
+    time_t                now;
+    ngx_webpubsub_str_t   h, u;
+
+    static const char     head[] = "{\"token\":\"";
 
     if (wlcf->protocol == NGX_WEBPUBSUB_PROTOCOL_SOCKETIO
         && ngx_http_webpubsub_token_aud(r, wlcf, t) != NGX_OK)
@@ -775,29 +826,75 @@ ngx_http_webpubsub_sign_template(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* a hub without variables is in the template already */
+
     h.data = t->hub.data;
-    h.len = t->hub.len;
+    h.len = wlcf->token_hub ? 0 : t->hub.len;
     u.data = user->data;
     u.len = user->len;
 
     ngx_webpubsub_token_length(wlcf->token_tpl, &h, &u, &len, &scratch);
 
-    t->token.data = ngx_pnalloc(r->pool, len + scratch);
-    if (t->token.data == NULL) {
+    if (wlcf->client_prefix.len == 0) {
+        size = len;
+        json = ngx_pnalloc(r->pool, size + scratch);
+        p = json;
+
+    } else {
+        base = wlcf->client_prefix.len + h.len;
+        size = sizeof("{\"token\":\"\",\"baseUrl\":\"\",\"url\":\""
+                      "?access_token=\"}") - 1
+               + 2 * len + 2 * base;
+        json = ngx_pnalloc(r->pool, size + scratch);
+        p = json + sizeof(head) - 1;
+    }
+
+    if (json == NULL) {
         return NGX_ERROR;
     }
 
     now = ngx_time();
 
     if (ngx_webpubsub_token_sign(wlcf->token_tpl, &h, &u, now,
-                                 now + wlcf->ttl, t->token.data,
-                                 t->token.data + len, &t->token.len)
+                                 now + wlcf->ttl, p, json + size,
+                                 &t->token.len)
         != 0)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "webpubsub: HMAC-SHA256 failed");
         return NGX_ERROR;
     }
+
+    t->token.data = p;
+
+    if (wlcf->client_prefix.len == 0) {
+        return NGX_OK;
+    }
+
+    /* {"token":"T","baseUrl":"B","url":"B?access_token=T"} */
+
+    ngx_memcpy(json, head, sizeof(head) - 1);
+    p += t->token.len;
+    p = ngx_cpymem(p, "\",\"baseUrl\":\"", sizeof("\",\"baseUrl\":\"") - 1);
+
+    t->base_url.data = p;
+    p = ngx_cpymem(p, wlcf->client_prefix.data, wlcf->client_prefix.len);
+    p = ngx_cpymem(p, h.data, h.len);
+    t->base_url.len = p - t->base_url.data;
+
+    p = ngx_cpymem(p, "\",\"url\":\"", sizeof("\",\"url\":\"") - 1);
+
+    t->url.data = p;
+    p = ngx_cpymem(p, t->base_url.data, t->base_url.len);
+    p = ngx_cpymem(p, "?access_token=", sizeof("?access_token=") - 1);
+    p = ngx_cpymem(p, t->token.data, t->token.len);
+    t->url.len = p - t->url.data;
+
+    *p++ = '"';
+    *p++ = '}';
+
+    t->answer.data = json;
+    t->answer.len = p - json;
 
     return NGX_OK;
 }

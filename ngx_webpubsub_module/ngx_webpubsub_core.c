@@ -1765,9 +1765,19 @@ ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
  * multiple of 3 bytes (the 0-2 bytes left over are encoded with the rest
  * per request), and the inner SHA-256 state after the whole 64-byte
  * blocks of that, so a token costs the hash of what changes and little
- * else.  The bytes are those ngx_webpubsub_client_claims() and
- * ngx_webpubsub_jwt_sign() make.
+ * else.  The audience after "exp" is constant too, but where its bytes
+ * fall in base64url's 3-byte groups depends on the width of iat and exp:
+ * it is kept encoded for each of the 3 alignments.  The bytes are those
+ * ngx_webpubsub_client_claims() and ngx_webpubsub_jwt_sign() make.
  */
+
+typedef struct {
+    size_t                 skip;        /* bytes encoded with the times */
+    unsigned char         *enc;         /* base64url of the next ones */
+    size_t                 enc_len;
+    size_t                 rest;        /* bytes encoded with the hub */
+} ngx_webpubsub_token_aud_t;
+
 
 struct ngx_webpubsub_token_s {
     ngx_webpubsub_hmac_t  *key;
@@ -1781,6 +1791,15 @@ struct ngx_webpubsub_token_s {
     size_t                 tail_len;
     unsigned char         *aud;         /* ,"aud":" and its escaped head */
     size_t                 aud_len;
+    ngx_webpubsub_token_aud_t
+                           aligned[3];  /* by the bytes before aud, mod 3 */
+
+    /* the last token's "iat,"exp":exp", kept while the second lasts */
+    int64_t                iat;
+    int64_t                exp;
+    size_t                 times_len;
+    unsigned char          times[2 * NGX_WEBPUBSUB_INT64_LEN
+                                 + sizeof(",\"exp\":") - 1];
 };
 
 
@@ -1789,9 +1808,10 @@ ngx_webpubsub_token_new(ngx_webpubsub_hmac_t *key,
     const ngx_webpubsub_str_t *aud, const ngx_webpubsub_str_t *roles,
     size_t nroles, const ngx_webpubsub_str_t *groups, size_t ngroups)
 {
-    size_t                  head_len, enc;
-    unsigned char          *head, *p;
-    ngx_webpubsub_token_t  *t;
+    size_t                      head_len, enc, k;
+    unsigned char              *head, *p;
+    ngx_webpubsub_token_t      *t;
+    ngx_webpubsub_token_aud_t  *a;
 
     head_len = sizeof("{\"iat\":") - 1;
 
@@ -1864,6 +1884,28 @@ ngx_webpubsub_token_new(ngx_webpubsub_hmac_t *key,
     p = ngx_webpubsub_cpylit(t->aud, ",\"aud\":\"");
     ngx_webpubsub_json_escape(p, aud->data, aud->len);
 
+    /* k bytes before the audience, mod 3: 3 - k of it complete a group */
+
+    for (k = 0; k < 3; k++) {
+        a = &t->aligned[k];
+
+        a->skip = (3 - k) % 3;
+        a->rest = (t->aud_len - a->skip) % 3;
+        a->enc_len = ngx_webpubsub_base64url_length(t->aud_len - a->skip
+                                                    - a->rest);
+
+        a->enc = malloc(a->enc_len ? a->enc_len : 1);
+        if (a->enc == NULL) {
+            goto failed;
+        }
+
+        ngx_webpubsub_base64url_encode(a->enc, t->aud + a->skip,
+                                       t->aud_len - a->skip - a->rest);
+    }
+
+    t->iat = -1;
+    t->exp = -1;
+
 #if (NGX_WEBPUBSUB_PAD_STATES)
 
     t->hashed = t->prefix_len / SHA256_CBLOCK * SHA256_CBLOCK;
@@ -1890,12 +1932,18 @@ failed:
 void
 ngx_webpubsub_token_free(ngx_webpubsub_token_t *t)
 {
+    size_t  k;
+
     if (t == NULL) {
         return;
     }
 
     free(t->prefix);
     free(t->aud);
+
+    for (k = 0; k < 3; k++) {
+        free(t->aligned[k].enc);
+    }
 
     /* the state signs any token that begins with this prefix */
     OPENSSL_cleanse(t, sizeof(ngx_webpubsub_token_t));
@@ -1910,7 +1958,7 @@ ngx_webpubsub_token_length(const ngx_webpubsub_token_t *t,
 {
     size_t  n;
 
-    /* the claims from the head's tail on, as written into scratch */
+    /* the claims from the head's tail on, as if all went through scratch */
 
     n = t->tail_len
         + NGX_WEBPUBSUB_INT64_LEN + sizeof(",\"exp\":") - 1
@@ -1930,24 +1978,51 @@ ngx_webpubsub_token_length(const ngx_webpubsub_token_t *t,
 
 
 int
-ngx_webpubsub_token_sign(const ngx_webpubsub_token_t *t,
+ngx_webpubsub_token_sign(ngx_webpubsub_token_t *t,
     const ngx_webpubsub_str_t *hub, const ngx_webpubsub_str_t *sub,
     int64_t iat, int64_t exp, unsigned char *dst, unsigned char *scratch,
     size_t *dst_len)
 {
-    int             rc;
-    unsigned char  *d, *c;
-    unsigned char   mac[NGX_WEBPUBSUB_SHA256_LEN];
+    int                         rc;
+    unsigned char              *d, *c;
+    unsigned char               mac[NGX_WEBPUBSUB_SHA256_LEN];
+    ngx_webpubsub_token_aud_t  *a;
+
+    if (iat != t->iat || exp != t->exp) {
+        c = ngx_webpubsub_int64(t->times, iat);
+        c = ngx_webpubsub_cpylit(c, ",\"exp\":");
+        c = ngx_webpubsub_int64(c, exp);
+
+        t->times_len = c - t->times;
+        t->iat = iat;
+        t->exp = exp;
+    }
+
+    memcpy(dst, t->prefix, t->prefix_len);
+    d = dst + t->prefix_len;
+
+    /* the head's tail, the times and the audience's first bytes */
+
+    a = &t->aligned[(t->tail_len + t->times_len) % 3];
 
     c = scratch;
-
     memcpy(c, t->tail, t->tail_len);
     c += t->tail_len;
-    c = ngx_webpubsub_int64(c, iat);
-    c = ngx_webpubsub_cpylit(c, ",\"exp\":");
-    c = ngx_webpubsub_int64(c, exp);
-    memcpy(c, t->aud, t->aud_len);
-    c += t->aud_len;
+    memcpy(c, t->times, t->times_len);
+    c += t->times_len;
+    memcpy(c, t->aud, a->skip);
+    c += a->skip;
+
+    d += ngx_webpubsub_base64url_encode(d, scratch, c - scratch);
+
+    memcpy(d, a->enc, a->enc_len);
+    d += a->enc_len;
+
+    /* the audience's last bytes, the hub and the user */
+
+    c = scratch;
+    memcpy(c, t->aud + t->aud_len - a->rest, a->rest);
+    c += a->rest;
     c = ngx_webpubsub_json_escape(c, hub->data, hub->len);
     *c++ = '"';
 
@@ -1959,8 +2034,6 @@ ngx_webpubsub_token_sign(const ngx_webpubsub_token_t *t,
 
     *c++ = '}';
 
-    memcpy(dst, t->prefix, t->prefix_len);
-    d = dst + t->prefix_len;
     d += ngx_webpubsub_base64url_encode(d, scratch, c - scratch);
 
 #if (NGX_WEBPUBSUB_PAD_STATES)

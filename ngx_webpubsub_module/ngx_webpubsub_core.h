@@ -162,7 +162,8 @@ int ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
  * completed by hub, and sub, iat and exp.  The hub is escaped on its own,
  * so it must not continue a UTF-8 sequence the audience began (a checked
  * hub is ASCII).  token_length() gives the room sign() needs in dst (an
- * upper bound of the token) and in scratch.
+ * upper bound of the token) and in scratch.  A template keeps the last
+ * token's times: like a key, it is not for concurrent use.
  */
 ngx_webpubsub_token_t *ngx_webpubsub_token_new(ngx_webpubsub_hmac_t *key,
     const ngx_webpubsub_str_t *aud, const ngx_webpubsub_str_t *roles,
@@ -171,7 +172,7 @@ void ngx_webpubsub_token_free(ngx_webpubsub_token_t *t);
 void ngx_webpubsub_token_length(const ngx_webpubsub_token_t *t,
     const ngx_webpubsub_str_t *hub, const ngx_webpubsub_str_t *sub,
     size_t *token_len, size_t *scratch_len);
-int ngx_webpubsub_token_sign(const ngx_webpubsub_token_t *t,
+int ngx_webpubsub_token_sign(ngx_webpubsub_token_t *t,
     const ngx_webpubsub_str_t *hub, const ngx_webpubsub_str_t *sub,
     int64_t iat, int64_t exp, unsigned char *dst, unsigned char *scratch,
     size_t *dst_len);

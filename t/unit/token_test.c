@@ -189,6 +189,9 @@ test_shapes(void)
     ngx_webpubsub_hmac_t  *h;
 
     static const size_t    key_lens[] = { 1, 26, 63, 64, 65, 200 };
+    /* times of every width mod 3, so the audience meets every alignment */
+    static const int       iat[] = { 0, 7, 42, 99999, 1700000000,
+                                     1700000001, 123456 };
     static const char     *subs[] = { "", "alice", "x" };
 
     same = 1;
@@ -232,7 +235,7 @@ test_shapes(void)
                          "%s%s%s}",
                          rlen ? roles_json : "",
                          rlen % 2 ? groups_json : "",
-                         1700000000 + (int) rlen, 1700003600 + (int) rlen,
+                         iat[rlen % 7], iat[rlen % 7] + 3600,
                          rlen % 10,
                          subs[rlen % 3][0] ? ",\"sub\":\"" : "",
                          subs[rlen % 3],
@@ -246,8 +249,8 @@ test_shapes(void)
                                "client/hubs/", roles, rlen ? 2 : 0,
                                groups, rlen % 2, hub, subs[rlen % 3],
                                strlen(subs[rlen % 3]),
-                               1700000000 + (int64_t) rlen,
-                               1700003600 + (int64_t) rlen, &bounded);
+                               iat[rlen % 7], iat[rlen % 7] + 3600,
+                               &bounded);
 
             if (jwt == NULL || strcmp(jwt, want) != 0) {
                 if (same) {
@@ -382,6 +385,70 @@ test_agrees(void)
 }
 
 
+/*
+ * One template for many tokens, as a location uses it: the times it keeps
+ * from the last token are written again when they change, at any width.
+ */
+
+static void
+test_reuse(void)
+{
+    int                     same;
+    size_t                  i, plen, tlen, len, slen, wlen;
+    int64_t                 now;
+    unsigned char           payload[512], whole[1024], dst[1024];
+    unsigned char           scratch[512];
+    ngx_webpubsub_str_t     key = S("k"), roles[] = { S("r") };
+    ngx_webpubsub_str_t     aud = S("https://h/client/hubs/");
+    ngx_webpubsub_str_t     hub = S("chat"), sub = S("alice");
+    ngx_webpubsub_hmac_t   *h;
+    ngx_webpubsub_token_t  *t;
+    ngx_webpubsub_claims_t  c;
+
+    static const int64_t    times[] = { 1700000000, 1700000000, 1700000001,
+                                        5, 5, 99, 1000, 1700000001,
+                                        -12, 9223372036854771807LL };
+
+    h = ngx_webpubsub_hmac_new(&key);
+    t = ngx_webpubsub_token_new(h, &aud, roles, 1, NULL, 0);
+    check(h != NULL && t != NULL, "prepared key and template");
+
+    same = 1;
+
+    for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        now = times[i];
+
+        memset(&c, 0, sizeof(c));
+        c.aud.data = (const unsigned char *) "https://h/client/hubs/chat";
+        c.aud.len = sizeof("https://h/client/hubs/chat") - 1;
+        c.sub = sub;
+        c.roles = roles;
+        c.nroles = 1;
+        c.iat = now;
+        c.exp = now + (int64_t) (i % 3) * 1000;
+
+        plen = ngx_webpubsub_client_claims(payload, &c) - payload;
+        ngx_webpubsub_jwt_sign(whole, &wlen, payload, plen, h);
+
+        ngx_webpubsub_token_length(t, &hub, &sub, &tlen, &slen);
+
+        if (tlen > sizeof(dst) || slen > sizeof(scratch)
+            || ngx_webpubsub_token_sign(t, &hub, &sub, c.iat, c.exp, dst,
+                                        scratch, &len)
+               != 0
+            || len != wlen || memcmp(dst, whole, len) != 0)
+        {
+            same = 0;
+        }
+    }
+
+    check(same, "one template, token after token, as the whole claims");
+
+    ngx_webpubsub_token_free(t);
+    ngx_webpubsub_hmac_free(h);
+}
+
+
 int
 main(void)
 {
@@ -389,6 +456,7 @@ main(void)
     test_shapes();
     test_escapes();
     test_agrees();
+    test_reuse();
 
     printf("%d passed, %d failed\n", passed, failed);
 
