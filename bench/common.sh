@@ -227,6 +227,30 @@ bench_us() {
     fi
 }
 
+# bench_settle: until the CPUs of the servers are idle (90 % of 0.1 s;
+# CPU 0 when pinned), at most 5 s, so that a server measured before (Node
+# collecting its garbage, a worker closing connections) takes no time from
+# the next run; a warning if they never are
+bench_settle() {
+    _cpu=cpu
+    [ "$setup" != pinned ] || _cpu=cpu0
+    _i=0
+    while [ $_i -lt 50 ]; do
+        _s0=$(awk -v c=$_cpu '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 \
+            + $6 + $7 + $8 + $9 }' /proc/stat)
+        sleep 0.1
+        _s1=$(awk -v c=$_cpu '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 \
+            + $6 + $7 + $8 + $9 }' /proc/stat)
+        if echo "$_s0 $_s1" | awk '{ exit !($4 > $2
+                                          && ($3 - $1) / ($4 - $2) >= 0.9) }'
+        then
+            return 0
+        fi
+        _i=$((_i + 1))
+    done
+    echo "warning: $_cpu still busy before a run" >&2
+}
+
 # bench_run PID [wrk options...] URL: one wrk run of $secs seconds, wrk on
 # CPU 1 when pinned; prints "RPS REQUESTS TICKS": requests per second, the
 # requests wrk completed, and the CPU ticks PID spent meanwhile ("-" when
@@ -236,6 +260,7 @@ bench_run() {
     shift
     _pin=
     [ "$setup" != pinned ] || _pin="taskset -c ${BENCH_WRK_CPU:-1}"
+    bench_settle
     _t0=-
     [ "$_p" = - ] || _t0=$(bench_ticks "$_p")
     _out=$(timeout --foreground $((secs + 30)) $_pin wrk -t1 -c32 \
