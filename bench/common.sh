@@ -236,19 +236,23 @@ bench_settle() {
     [ "$setup" != pinned ] || _cpu=cpu0
     _i=0
     while [ $_i -lt 50 ]; do
-        _s0=$(awk -v c=$_cpu '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 \
-            + $6 + $7 + $8 + $9 }' /proc/stat)
+        _s0=$(bench_cpu_idle $_cpu)
         sleep 0.1
-        _s1=$(awk -v c=$_cpu '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 \
-            + $6 + $7 + $8 + $9 }' /proc/stat)
-        if echo "$_s0 $_s1" | awk '{ exit !($4 > $2
-                                          && ($3 - $1) / ($4 - $2) >= 0.9) }'
+        _s1=$(bench_cpu_idle $_cpu)
+        if echo "$_s0 $_s1" \
+            | awk '{ exit !($4 > $2 && ($3 - $1) / ($4 - $2) >= 0.9) }'
         then
             return 0
         fi
         _i=$((_i + 1))
     done
     echo "warning: $_cpu still busy before a run" >&2
+}
+
+# bench_cpu_idle CPU: "IDLE TOTAL" ticks of a line of /proc/stat
+bench_cpu_idle() {
+    awk -v c="$1" '$1 == c { t = 0; for (i = 2; i <= 9; i++) t += $i
+                             print $5 + $6, t }' /proc/stat
 }
 
 # bench_run PID [wrk options...] URL: one wrk run of $secs seconds, wrk on
