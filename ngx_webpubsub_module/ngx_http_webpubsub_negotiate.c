@@ -133,7 +133,7 @@ ngx_http_webpubsub_token_init(ngx_conf_t *cf,
      * URL prefix; an invalid one is left to be refused per request.
      */
 
-    ngx_str_null(&hub);
+    ngx_str_set(&hub, "");
 
     if (conf->hub->lengths == NULL
         && ngx_webpubsub_check_hub(conf->hub->value.data,
