@@ -38,6 +38,9 @@ static ngx_int_t ngx_http_webpubsub_token_urls(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webpubsub_token_args(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
     ngx_webpubsub_claims_t *claims);
+static ngx_int_t ngx_http_webpubsub_client_join(ngx_pool_t *pool,
+    ngx_str_t *out, u_char *base, size_t base_len, ngx_uint_t protocol,
+    ngx_str_t *hub);
 static ngx_int_t ngx_http_webpubsub_constants(ngx_conf_t *cf,
     ngx_array_t *cvs, ngx_webpubsub_str_t **out, size_t *n);
 static void ngx_http_webpubsub_free_token(void *data);
@@ -95,10 +98,8 @@ char *
 ngx_http_webpubsub_token_init(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf)
 {
-    u_char                    *p;
-    size_t                     path_len, nroles, ngroups;
-    ngx_str_t                  base, hub;
-    const char                *path;
+    size_t                     nroles, ngroups;
+    ngx_str_t                  base, hub, joined;
     ngx_pool_cleanup_t        *cln;
     ngx_webpubsub_str_t        aud, *roles, *groups;
     ngx_http_webpubsub_key_t  *key;
@@ -125,9 +126,6 @@ ngx_http_webpubsub_token_init(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    path = ngx_webpubsub_client_path(conf->protocol);
-    path_len = ngx_strlen(path);
-
     /*
      * A hub without variables goes into the template, whole audience and
      * URL prefix; an invalid one is left to be refused per request.
@@ -144,15 +142,17 @@ ngx_http_webpubsub_token_init(ngx_conf_t *cf,
         conf->token_hub = 1;
     }
 
-    aud.len = base.len + path_len + hub.len;
-    aud.data = ngx_pnalloc(cf->pool, aud.len);
-    if (aud.data == NULL) {
+    if (ngx_http_webpubsub_client_join(cf->pool, &joined,
+                                       conf->endpoint->buf,
+                                       conf->endpoint->len, conf->protocol,
+                                       &hub)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
-    p = ngx_cpymem((u_char *) aud.data, base.data, base.len);
-    p = ngx_cpymem(p, path, path_len);
-    ngx_memcpy(p, hub.data, hub.len);
+    aud.data = joined.data;
+    aud.len = joined.len;
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
@@ -176,16 +176,14 @@ ngx_http_webpubsub_token_init(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    conf->client_prefix.len = conf->client_base.len + path_len + hub.len;
-    conf->client_prefix.data = ngx_pnalloc(cf->pool, conf->client_prefix.len);
-    if (conf->client_prefix.data == NULL) {
+    if (ngx_http_webpubsub_client_join(cf->pool, &conf->client_prefix,
+                                       conf->client_base.data,
+                                       conf->client_base.len, conf->protocol,
+                                       &hub)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
-
-    p = ngx_cpymem(conf->client_prefix.data, conf->client_base.data,
-                   conf->client_base.len);
-    p = ngx_cpymem(p, path, path_len);
-    ngx_memcpy(p, hub.data, hub.len);
 
     return NGX_CONF_OK;
 }
@@ -333,17 +331,18 @@ ngx_http_webpubsub_token_answer(ngx_http_request_t *r,
     ngx_str_t    endpoint, path;
     ngx_uint_t   plain;
 
+    if (t->answer.data != NULL) {
+        /* signed into it already */
+        return ngx_http_webpubsub_send_json(r, NGX_HTTP_OK, t->answer.data,
+                                            t->answer.len);
+    }
+
     /*
      * A token signed here is base64url and dots, and the hub has passed
      * ngx_webpubsub_check_hub(); a token the service made may hold
      * anything.
      */
     plain = wlcf->token_plain && t->args == NULL;
-
-    if (t->answer.data != NULL) {
-        return ngx_http_webpubsub_send_json(r, NGX_HTTP_OK, t->answer.data,
-                                            t->answer.len);
-    }
 
     if (wlcf->protocol == NGX_WEBPUBSUB_PROTOCOL_SOCKETIO) {
 
@@ -780,23 +779,40 @@ static ngx_int_t
 ngx_http_webpubsub_token_aud(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t)
 {
+    return ngx_http_webpubsub_client_join(r->pool, &t->aud,
+                                          wlcf->endpoint->buf,
+                                          wlcf->endpoint->len,
+                                          wlcf->protocol, &t->hub);
+}
+
+
+/*
+ * base, the protocol's client path and the hub, joined: the audience
+ * (from the endpoint's http(s) form) or the head of the client URL (from
+ * its ws(s) form)
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_client_join(ngx_pool_t *pool, ngx_str_t *out,
+    u_char *base, size_t base_len, ngx_uint_t protocol, ngx_str_t *hub)
+{
     u_char      *p;
     size_t       path_len;
     const char  *path;
 
-    path = ngx_webpubsub_client_path(wlcf->protocol);
+    path = ngx_webpubsub_client_path(protocol);
     path_len = ngx_strlen(path);
 
-    t->aud.len = wlcf->endpoint->len + path_len + t->hub.len;
+    out->len = base_len + path_len + hub->len;
 
-    t->aud.data = ngx_pnalloc(r->pool, t->aud.len);
-    if (t->aud.data == NULL) {
+    out->data = ngx_pnalloc(pool, out->len);
+    if (out->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(t->aud.data, wlcf->endpoint->buf, wlcf->endpoint->len);
+    p = ngx_cpymem(out->data, base, base_len);
     p = ngx_cpymem(p, path, path_len);
-    ngx_memcpy(p, t->hub.data, t->hub.len);
+    ngx_memcpy(p, hub->data, hub->len);
 
     return NGX_OK;
 }
