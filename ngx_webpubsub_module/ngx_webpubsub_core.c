@@ -67,6 +67,8 @@ static size_t ngx_webpubsub_json_array_length(const ngx_webpubsub_str_t *a,
     size_t n);
 static unsigned char *ngx_webpubsub_json_array(unsigned char *dst,
     const ngx_webpubsub_str_t *a, size_t n);
+static int ngx_webpubsub_token_times(ngx_webpubsub_token_t *t, int64_t iat,
+    int64_t exp);
 #if (NGX_WEBPUBSUB_PAD_STATES)
 static int ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h,
     const SHA256_CTX *from, const unsigned char *msg, size_t len,
@@ -83,6 +85,10 @@ static const char  ngx_webpubsub_jwt_header[] =
 
 /* the longest decimal int64, its sign included */
 #define NGX_WEBPUBSUB_INT64_LEN       20
+
+/* the longest "iat,"exp":exp" */
+#define NGX_WEBPUBSUB_TIMES_LEN                                              \
+    (2 * NGX_WEBPUBSUB_INT64_LEN + sizeof(",\"exp\":") - 1)
 
 
 static int
@@ -1769,6 +1775,12 @@ ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
  * fall in base64url's 3-byte groups depends on the width of iat and exp:
  * it is kept encoded for each of the 3 alignments.  The bytes are those
  * ngx_webpubsub_client_claims() and ngx_webpubsub_jwt_sign() make.
+ *
+ * The times change once a second, and everything up to the hub changes
+ * with them only: the first token of a second encodes the times and
+ * hashes the whole blocks up to the audience's aligned part, and the
+ * tokens after it in that second copy those bytes and resume from that
+ * state, hashing only the hub, the user and the padding.
  */
 
 typedef struct {
@@ -1785,8 +1797,8 @@ struct ngx_webpubsub_token_s {
     SHA256_CTX             inner;       /* the key's, after "hashed" */
 #endif
     size_t                 hashed;      /* bytes of prefix in inner */
-    unsigned char         *prefix;      /* header "." base64url(head) */
-    size_t                 prefix_len;
+    unsigned char         *prefix;      /* header "." base64url(head), */
+    size_t                 prefix_len;  /* then the second's bytes */
     unsigned char          tail[2];     /* the head's bytes not encoded */
     size_t                 tail_len;
     unsigned char         *aud;         /* ,"aud":" and its escaped head */
@@ -1794,12 +1806,16 @@ struct ngx_webpubsub_token_s {
     ngx_webpubsub_token_aud_t
                            aligned[3];  /* by the bytes before aud, mod 3 */
 
-    /* the last token's "iat,"exp":exp", kept while the second lasts */
+    /* the last token's times, kept while the second lasts */
     int64_t                iat;
     int64_t                exp;
-    size_t                 times_len;
-    unsigned char          times[2 * NGX_WEBPUBSUB_INT64_LEN
-                                 + sizeof(",\"exp\":") - 1];
+    ngx_webpubsub_token_aud_t
+                          *cur;         /* their audience's alignment */
+    size_t                 first_len;   /* prefix and the times' bytes */
+#if (NGX_WEBPUBSUB_PAD_STATES)
+    SHA256_CTX             second;      /* inner, after "resumed" */
+#endif
+    size_t                 resumed;
 };
 
 
@@ -1808,7 +1824,7 @@ ngx_webpubsub_token_new(ngx_webpubsub_hmac_t *key,
     const ngx_webpubsub_str_t *aud, const ngx_webpubsub_str_t *roles,
     size_t nroles, const ngx_webpubsub_str_t *groups, size_t ngroups)
 {
-    size_t                      head_len, enc, k;
+    size_t                      head_len, enc, k, n;
     unsigned char              *head, *p;
     ngx_webpubsub_token_t      *t;
     ngx_webpubsub_token_aud_t  *a;
@@ -1903,8 +1919,25 @@ ngx_webpubsub_token_new(ngx_webpubsub_hmac_t *key,
                                        t->aud_len - a->skip - a->rest);
     }
 
-    t->iat = -1;
-    t->exp = -1;
+    /* room after the prefix for a second's times and audience */
+
+    n = 0;
+
+    for (k = 0; k < 3; k++) {
+        if (n < t->aligned[k].enc_len) {
+            n = t->aligned[k].enc_len;
+        }
+    }
+
+    n += ngx_webpubsub_base64url_length(sizeof(t->tail) + 2
+                                        + NGX_WEBPUBSUB_TIMES_LEN);
+
+    p = realloc(t->prefix, t->prefix_len + n);
+    if (p == NULL) {
+        goto failed;
+    }
+
+    t->prefix = p;
 
 #if (NGX_WEBPUBSUB_PAD_STATES)
 
@@ -1988,37 +2021,18 @@ ngx_webpubsub_token_sign(ngx_webpubsub_token_t *t,
     unsigned char               mac[NGX_WEBPUBSUB_SHA256_LEN];
     ngx_webpubsub_token_aud_t  *a;
 
-    if (iat != t->iat || exp != t->exp) {
-        c = ngx_webpubsub_int64(t->times, iat);
-        c = ngx_webpubsub_cpylit(c, ",\"exp\":");
-        c = ngx_webpubsub_int64(c, exp);
-
-        t->times_len = c - t->times;
-        t->iat = iat;
-        t->exp = exp;
+    if ((t->cur == NULL || iat != t->iat || exp != t->exp)
+        && ngx_webpubsub_token_times(t, iat, exp) != 0)
+    {
+        return -1;
     }
 
-    memcpy(dst, t->prefix, t->prefix_len);
-    d = dst + t->prefix_len;
-
-    /* the head's tail, the times and the audience's first bytes */
-
-    a = &t->aligned[(t->tail_len + t->times_len) % 3];
-
-    c = scratch;
-    memcpy(c, t->tail, t->tail_len);
-    c += t->tail_len;
-    memcpy(c, t->times, t->times_len);
-    c += t->times_len;
-    memcpy(c, t->aud, a->skip);
-    c += a->skip;
-
-    d += ngx_webpubsub_base64url_encode(d, scratch, c - scratch);
-
-    memcpy(d, a->enc, a->enc_len);
-    d += a->enc_len;
+    memcpy(dst, t->prefix, t->first_len);
+    d = dst + t->first_len;
 
     /* the audience's last bytes, the hub and the user */
+
+    a = t->cur;
 
     c = scratch;
     memcpy(c, t->aud + t->aud_len - a->rest, a->rest);
@@ -2037,8 +2051,8 @@ ngx_webpubsub_token_sign(ngx_webpubsub_token_t *t,
     d += ngx_webpubsub_base64url_encode(d, scratch, c - scratch);
 
 #if (NGX_WEBPUBSUB_PAD_STATES)
-    rc = ngx_webpubsub_hmac_resume(t->key, &t->inner, dst + t->hashed,
-                                   d - dst - t->hashed, mac);
+    rc = ngx_webpubsub_hmac_resume(t->key, &t->second, dst + t->resumed,
+                                   d - dst - t->resumed, mac);
 #else
     rc = ngx_webpubsub_hmac(t->key, dst, d - dst, mac);
 #endif
@@ -2052,6 +2066,65 @@ ngx_webpubsub_token_sign(ngx_webpubsub_token_t *t,
     d += ngx_webpubsub_base64url_encode(d, mac, sizeof(mac));
 
     *dst_len = d - dst;
+
+    return 0;
+}
+
+
+/*
+ * A new second: after the prefix, the base64url of the head's tail, the
+ * times and the audience's first bytes, then the audience encoded for
+ * that alignment; and the inner state after the whole blocks of all that.
+ */
+
+static int
+ngx_webpubsub_token_times(ngx_webpubsub_token_t *t, int64_t iat, int64_t exp)
+{
+    unsigned char              *p, *c;
+    ngx_webpubsub_token_aud_t  *a;
+    unsigned char               buf[sizeof(t->tail) + 2
+                                    + NGX_WEBPUBSUB_TIMES_LEN];
+
+    /* nothing is kept until all is done */
+
+    t->cur = NULL;
+
+    c = buf;
+    memcpy(c, t->tail, t->tail_len);
+    c += t->tail_len;
+    c = ngx_webpubsub_int64(c, iat);
+    c = ngx_webpubsub_cpylit(c, ",\"exp\":");
+    c = ngx_webpubsub_int64(c, exp);
+
+    a = &t->aligned[(c - buf) % 3];
+
+    memcpy(c, t->aud, a->skip);
+    c += a->skip;
+
+    p = t->prefix + t->prefix_len;
+    p += ngx_webpubsub_base64url_encode(p, buf, c - buf);
+    memcpy(p, a->enc, a->enc_len);
+    p += a->enc_len;
+
+    t->first_len = p - t->prefix;
+
+#if (NGX_WEBPUBSUB_PAD_STATES)
+
+    t->resumed = t->first_len / SHA256_CBLOCK * SHA256_CBLOCK;
+    t->second = t->inner;
+
+    if (!SHA256_Update(&t->second, t->prefix + t->hashed,
+                       t->resumed - t->hashed))
+    {
+        ERR_clear_error();
+        return -1;
+    }
+
+#endif
+
+    t->iat = iat;
+    t->exp = exp;
+    t->cur = a;
 
     return 0;
 }

@@ -394,20 +394,27 @@ static void
 test_reuse(void)
 {
     int                     same;
+    char                    audbuf[64];
     size_t                  i, plen, tlen, len, slen, wlen;
     int64_t                 now;
     unsigned char           payload[512], whole[1024], dst[1024];
     unsigned char           scratch[512];
     ngx_webpubsub_str_t     key = S("k"), roles[] = { S("r") };
     ngx_webpubsub_str_t     aud = S("https://h/client/hubs/");
-    ngx_webpubsub_str_t     hub = S("chat"), sub = S("alice");
+    ngx_webpubsub_str_t     hub, sub;
     ngx_webpubsub_hmac_t   *h;
     ngx_webpubsub_token_t  *t;
     ngx_webpubsub_claims_t  c;
 
-    static const int64_t    times[] = { 1700000000, 1700000000, 1700000001,
-                                        5, 5, 99, 1000, 1700000001,
-                                        -12, 9223372036854771807LL };
+    /* a second's state is kept: the same times come again and again */
+    static const int64_t    times[] = { 1700000000, 1700000000, 1700000000,
+                                        1700000001, 5, 5, 5, 99, 1000,
+                                        1700000001, 1700000001, -12,
+                                        9223372036854771807LL };
+    static const char      *subs[] = { "alice", "", "b\"o\\b\x01\xc3\xa9",
+                                       "a-user-id-long-enough-for-a-block"
+                                       "-of-its-own-0123456789abcdef" };
+    static const char      *hubs[] = { "chat", "h", "a_hub_of_some_length" };
 
     h = ngx_webpubsub_hmac_new(&key);
     t = ngx_webpubsub_token_new(h, &aud, roles, 1, NULL, 0);
@@ -418,14 +425,22 @@ test_reuse(void)
     for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
         now = times[i];
 
+        sub.data = (const unsigned char *) subs[i % 4];
+        sub.len = strlen(subs[i % 4]);
+        hub.data = (const unsigned char *) hubs[i % 3];
+        hub.len = strlen(hubs[i % 3]);
+
+        snprintf(audbuf, sizeof(audbuf), "https://h/client/hubs/%s",
+                 hubs[i % 3]);
+
         memset(&c, 0, sizeof(c));
-        c.aud.data = (const unsigned char *) "https://h/client/hubs/chat";
-        c.aud.len = sizeof("https://h/client/hubs/chat") - 1;
+        c.aud.data = (const unsigned char *) audbuf;
+        c.aud.len = strlen(audbuf);
         c.sub = sub;
         c.roles = roles;
         c.nroles = 1;
         c.iat = now;
-        c.exp = now + (int64_t) (i % 3) * 1000;
+        c.exp = now + (int64_t) (i % 5 / 3) * 1000;
 
         plen = ngx_webpubsub_client_claims(payload, &c) - payload;
         ngx_webpubsub_jwt_sign(whole, &wlen, payload, plen, h);
@@ -442,7 +457,8 @@ test_reuse(void)
         }
     }
 
-    check(same, "one template, token after token, as the whole claims");
+    check(same, "one template, token after token (times kept, users and "
+          "hubs changing), as the whole claims");
 
     ngx_webpubsub_token_free(t);
     ngx_webpubsub_hmac_free(h);
