@@ -290,24 +290,59 @@ bench_rps() {
 }
 
 # bench_compare NAME BASE_NAME BASE_PID BASE_URL MOD_NAME MOD_PID MOD_URL
-#     [wrk options...]: rounds of the baseline then the module, each run
-# with the CPU per request of its server process
+#     [wrk options...]: the baseline and the module in pairs of short runs
+# back to back, each run with the CPU per request of its server process.
+#
+# Why pairs: on a shared machine the CPU's speed changes from one second
+# to the next (seen on a 2-CPU VM: one 1 s run of the same "return 200"
+# took 9 us of kernel time per request, the next 15 us, with the same
+# packets and syscalls per request), and a run of a few seconds catches
+# more or less of it by chance.  Runs of BENCH_PAIR_SECS (1 s) each, the
+# two of a pair one after the other and in turns (AB, BA, AB...), so
+# that both sides meet the same conditions and neither always comes
+# second; $secs * $rounds / BENCH_PAIR_SECS pairs, the time the rounds
+# took before.  The ratio is the median of the pairs' ratios, which a
+# burst that hits one run of a pair does not move; the ratio of the mean
+# requests per second is printed beside it.
 bench_compare() {
     _cn=$1; _bn=$2; _bp=$3; _bu=$4; _mn=$5; _mp=$6; _mu=$7
     shift 7
+    _ps=${BENCH_PAIR_SECS:-1}
+    _np=$((secs * rounds / _ps))
+    [ "$_np" -ge 1 ] || _np=1
     bench_acc_reset
-    printf '%-6s %12s %8s %12s %8s %7s   (%s)\n' round "$_bn" "us/req" \
+    _ratios=
+    echo "$_np pairs of ${_ps}s runs, in turns"
+    printf '%-6s %12s %8s %12s %8s %7s   (%s)\n' pair "$_bn" "us/req" \
         "$_mn" "us/req" ratio "$setup"
+    _saved=$secs
+    secs=$_ps
     r=1
-    while [ $r -le "$rounds" ]; do
-        _b=$(bench_run "$_bp" "$@" "$_bu")
-        _m=$(bench_run "$_mp" "$@" "$_mu")
+    while [ $r -le "$_np" ]; do
+        if [ $((r % 2)) = 1 ]; then
+            _b=$(bench_run "$_bp" "$@" "$_bu")
+            _m=$(bench_run "$_mp" "$@" "$_mu")
+        else
+            _m=$(bench_run "$_mp" "$@" "$_mu")
+            _b=$(bench_run "$_bp" "$@" "$_bu")
+        fi
         bench_acc b $_b
         bench_acc m $_m
         bench_row "$r" $_b $_m
+        _ratios="$_ratios $(echo "$_m $_b" \
+            | awk '{ printf "%.5f", $1 / $4 }')"
         r=$((r + 1))
     done
-    bench_all "$_cn"
+    secs=$_saved
+    _median=$(for _x in $_ratios; do echo "$_x"; done | sort -n | awk '
+        { v[NR] = $1 }
+        END { if (NR % 2) m = v[(NR + 1) / 2]
+              else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+              printf "%.3f\n", m }')
+    _saved=$rounds
+    rounds=$_np
+    bench_all "$_cn" "$_median"
+    rounds=$_saved
 }
 
 # accumulators of the rounds, per side (b: baseline, m: measured)
@@ -333,15 +368,22 @@ bench_row() {
         "$(echo "$5 / $2" | bc -l)"
 }
 
-# bench_all NAME: the means of the rounds, and the result line
+# bench_all NAME [MEDIAN]: the means of the rounds, and the result line;
+# with the median of paired ratios (bench_compare), that is the ratio the
+# result line gives, and the ratio of the means is printed beside it
 bench_all() {
     _br=$(echo "$_b_rps / $rounds" | bc -l)
     _mr=$(echo "$_m_rps / $rounds" | bc -l)
     _ratio=$(printf '%.3f' "$(echo "$_mr / $_br" | bc -l)")
     _bus=$(bench_us "$_b_t" "$_b_n")
     _mus=$(bench_us "$_m_t" "$_m_n")
-    printf '%-6s %12.0f %8s %12.0f %8s %7s\n' all "$_br" "$_bus" "$_mr" \
+    printf '%-6s %12.0f %8s %12.0f %8s %7s\n' mean "$_br" "$_bus" "$_mr" \
         "$_mus" "$_ratio"
+    if [ -n "${2:-}" ]; then
+        printf '%-6s %12s %8s %12s %8s %7s   (the ratio used)\n' median \
+            "" "" "" "" "$2"
+        _ratio=$2
+    fi
     printf 'result %s %s %.0f %.0f %s %s %s\n' "$1" "$setup" "$_br" "$_mr" \
         "$_ratio" "$_bus" "$_mus"
 }

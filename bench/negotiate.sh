@@ -6,9 +6,10 @@
 #            (bench/njs/negotiate.js, crypto.createHmac)
 #   node     the official SDK's getClientAccessToken() in one Node process
 #            (bench/node_negotiate.js)
-# One nginx worker, wrk -t1 -c32 on loopback; every round runs each of them
-# in the same order, with the CPU time per request of the worker (or of
-# the Node process).  Both setups of bench/common.sh in one run: unpinned,
+# One nginx worker, wrk -t1 -c32 on loopback.  The ceiling and the module
+# in pairs of short runs (bench_compare in bench/common.sh), then rounds
+# of njs, Node and the module, each round in the same order; every run
+# with the CPU time per request of the worker (or of the Node process).  Both setups of bench/common.sh in one run: unpinned,
 # then pinned (the worker or the Node server on CPU 0, wrk on CPU 1).
 # Each answer is checked in each setup before anything is measured:
 # status 200, and a token that verifies (bench/verify.js).
@@ -115,15 +116,19 @@ for setup in $(bench_setups); do
     npid=$(bench_child "$tpid")
     bench_check_cpu "$npid" "the Node server"
 
-    echo "negotiate: body $len bytes, $rounds rounds of ${secs}s, 1 worker," \
-        "wrk -t1 -c32, $setup"
+    echo "negotiate: body $len bytes, 1 worker, wrk -t1 -c32, $setup"
+    echo "negotiate against its goal's baseline, return 200:"
+    bench_compare negotiate/ceiling ceiling "$wpid" \
+        "http://127.0.0.1:$port/ceiling" \
+        negotiate "$wpid" "http://127.0.0.1:$port/negotiate?id=alice"
+
+    echo
+    echo "negotiate against njs and Node, $rounds rounds of ${secs}s:"
     # Node first: what it leaves behind on its CPU (seen pinned: the run
-    # after it lost up to 15 %) falls on njs, and the ceiling and the
-    # module, compared with the tightest goal, run side by side
+    # after it lost up to 15 %) falls on njs, not on the module
     bench_rounds negotiate \
         node "$npid" "http://127.0.0.1:$nport/negotiate?id=alice" \
         njs "$wpid" "http://127.0.0.1:$port/njs?id=alice" \
-        ceiling "$wpid" "http://127.0.0.1:$port/ceiling" \
         negotiate "$wpid" "http://127.0.0.1:$port/negotiate?id=alice"
 
     bench_quit "$dir"
