@@ -86,6 +86,13 @@ static const char  ngx_webpubsub_jwt_header[] =
 /* the longest decimal int64, its sign included */
 #define NGX_WEBPUBSUB_INT64_LEN       20
 
+/* "sha256=" and the MAC in hex: one item of ce-signature */
+#define NGX_WEBPUBSUB_SIGNATURE_LEN                                          \
+    (sizeof("sha256=") - 1 + 2 * NGX_WEBPUBSUB_SHA256_LEN)
+
+/* what separates the items of ce-signature and WebHook-Request-Origin */
+#define ngx_webpubsub_list_sep(c)  ((c) == ',' || (c) == ' ' || (c) == '\t')
+
 /* the longest "iat,"exp":exp" */
 #define NGX_WEBPUBSUB_TIMES_LEN                                              \
     (2 * NGX_WEBPUBSUB_INT64_LEN + sizeof(",\"exp\":") - 1)
@@ -2243,13 +2250,13 @@ ngx_webpubsub_list_next(const unsigned char **p, const unsigned char *end,
 
     s = *p;
 
-    while (s < end && (*s == ',' || *s == ' ' || *s == '\t')) {
+    while (s < end && ngx_webpubsub_list_sep(*s)) {
         s++;
     }
 
     *item = s;
 
-    while (s < end && *s != ',' && *s != ' ' && *s != '\t') {
+    while (s < end && !ngx_webpubsub_list_sep(*s)) {
         s++;
     }
 
@@ -2286,7 +2293,11 @@ ngx_webpubsub_jws_shaped(const unsigned char *s, size_t len)
     json_error_t    err;
     unsigned char   buf[NGX_WEBPUBSUB_ATTR_MAX / 4 * 3 + 3];
 
-    if (len == 0 || len > NGX_WEBPUBSUB_ATTR_MAX) {
+    /* the service's ids have no dot: they go no further */
+
+    if (len == 0 || len > NGX_WEBPUBSUB_ATTR_MAX
+        || memchr(s, '.', len) == NULL)
+    {
         return 0;
     }
 
@@ -2340,43 +2351,57 @@ ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
     const unsigned char mac[NGX_WEBPUBSUB_SHA256_LEN])
 {
     int                   hi, lo, bad, found;
-    size_t                i, n, count;
+    size_t                i, count;
     unsigned char         diff;
-    const unsigned char  *p, *end, *item;
-
-    static const char  prefix[] = "sha256=";
+    const unsigned char  *p, *end, *item, *hex;
 
     p = value;
     end = value + len;
     found = 0;
     count = 0;
 
-    while ((n = ngx_webpubsub_list_next(&p, end, &item)) != 0) {
+    for ( ;; ) {
 
-        if (++count > NGX_WEBPUBSUB_SIGNATURES_MAX) {
+        while (p < end && ngx_webpubsub_list_sep(*p)) {
+            p++;
+        }
+
+        if (p == end || ++count > NGX_WEBPUBSUB_SIGNATURES_MAX) {
             break;
         }
 
-        if (n != sizeof(prefix) - 1 + 2 * NGX_WEBPUBSUB_SHA256_LEN
-            || !ngx_webpubsub_strcaseeq(item, sizeof(prefix) - 1, prefix))
+        /*
+         * An item of "sha256=" and 64 hex digits ends right after them
+         * (a hex digit is no separator), so it is taken without a search
+         * for its end; any other item is passed over as a list's.
+         */
+
+        if ((size_t) (end - p) >= NGX_WEBPUBSUB_SIGNATURE_LEN
+            && (p + NGX_WEBPUBSUB_SIGNATURE_LEN == end
+                || ngx_webpubsub_list_sep(p[NGX_WEBPUBSUB_SIGNATURE_LEN]))
+            && ngx_webpubsub_strcaseeq(p, sizeof("sha256=") - 1, "sha256="))
         {
-            continue;
+            hex = p + sizeof("sha256=") - 1;
+            diff = 0;
+            bad = 0;
+
+            for (i = 0; i < NGX_WEBPUBSUB_SHA256_LEN; i++) {
+                hi = ngx_webpubsub_hex[hex[2 * i]];
+                lo = ngx_webpubsub_hex[hex[2 * i + 1]];
+
+                bad |= (hi | lo) < 0;
+                diff |= (unsigned char) ((((hi & 0xf) << 4) | (lo & 0xf))
+                                         ^ mac[i]);
+            }
+
+            if (!bad) {
+                found |= (diff == 0);
+                p += NGX_WEBPUBSUB_SIGNATURE_LEN;
+                continue;
+            }
         }
 
-        item += sizeof(prefix) - 1;
-        diff = 0;
-        bad = 0;
-
-        for (i = 0; i < NGX_WEBPUBSUB_SHA256_LEN; i++) {
-            hi = ngx_webpubsub_hex[item[2 * i]];
-            lo = ngx_webpubsub_hex[item[2 * i + 1]];
-
-            bad |= (hi | lo) < 0;
-            diff |= (unsigned char) ((((hi & 0xf) << 4) | (lo & 0xf))
-                                     ^ mac[i]);
-        }
-
-        found |= !bad && diff == 0;
+        (void) ngx_webpubsub_list_next(&p, end, &item);
     }
 
     return found;

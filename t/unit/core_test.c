@@ -563,6 +563,15 @@ test_signature(void)
         { "sha256=", 0 },
         { "", 0 },
         { ",,, ", 0 },
+        /* where an item ends: before the 72nd byte only at a separator */
+        { "sha256=" SIG_ABC "\t", 1 },
+        { "sha256=" SIG_ABC "x", 0 },
+        { "sha256=" SIG_ABC "x,sha256=" SIG_DEF, 0 },
+        { "xsha256=" SIG_ABC, 0 },
+        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf61,sha256=" SIG_ABC, 1 },
+        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf61 sha256=" SIG_ABC, 1 },
+        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf61 sha256=" SIG_ABC "0", 0 },
+        { "sha256=" SIG_ABC_PREFIX ",sha256=" SIG_ABC, 1 },
     };
     size_t               i;
     unsigned char        mac[32];
