@@ -75,16 +75,17 @@ static ngx_int_t ngx_http_webpubsub_header_is(ngx_table_elt_t *h,
     ngx_str_t *name);
 
 
+/* by length: a header is compared with the names of its length only */
 static ngx_http_webpubsub_ce_header_t  ngx_http_webpubsub_ce_headers[] = {
-    { ngx_string("ce-specversion"), NGX_HTTP_WEBPUBSUB_H_SPECVERSION },
-    { ngx_string("ce-awpsversion"), NGX_HTTP_WEBPUBSUB_H_AWPSVERSION },
-    { ngx_string("ce-type"), NGX_HTTP_WEBPUBSUB_H_TYPE },
-    { ngx_string("ce-connectionid"), NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID },
     { ngx_string("ce-hub"), NGX_HTTP_WEBPUBSUB_H_HUB },
+    { ngx_string("ce-type"), NGX_HTTP_WEBPUBSUB_H_TYPE },
     { ngx_string("ce-userid"), NGX_HTTP_WEBPUBSUB_H_USER_ID },
     { ngx_string("ce-eventname"), NGX_HTTP_WEBPUBSUB_H_EVENT_NAME },
-    { ngx_string("webhook-request-origin"), NGX_HTTP_WEBPUBSUB_H_ORIGIN },
     { ngx_string("ce-signature"), NGX_HTTP_WEBPUBSUB_H_SIGNATURE },
+    { ngx_string("ce-specversion"), NGX_HTTP_WEBPUBSUB_H_SPECVERSION },
+    { ngx_string("ce-awpsversion"), NGX_HTTP_WEBPUBSUB_H_AWPSVERSION },
+    { ngx_string("ce-connectionid"), NGX_HTTP_WEBPUBSUB_H_CONNECTION_ID },
+    { ngx_string("webhook-request-origin"), NGX_HTTP_WEBPUBSUB_H_ORIGIN },
     { ngx_null_string, 0 }
 };
 
@@ -515,13 +516,16 @@ ngx_http_webpubsub_collect(ngx_http_request_t *r,
             continue;
         }
 
-        for (ch = ngx_http_webpubsub_ce_headers; ch->name.len; ch++) {
+        for (ch = ngx_http_webpubsub_ce_headers;
+             ch->name.len && ch->name.len <= h[i].key.len;
+             ch++)
+        {
             if (ngx_http_webpubsub_header_is(&h[i], &ch->name)) {
                 break;
             }
         }
 
-        if (ch->name.len == 0) {
+        if (ch->name.len != h[i].key.len) {
             continue;
         }
 
