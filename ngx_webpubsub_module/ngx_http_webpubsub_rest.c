@@ -43,6 +43,17 @@ typedef struct {
     size_t                     token_len;
     u_char                     url[1024];
     u_char                     token[2048];
+
+    /*
+     * A location whose hub and values are all constants makes the same
+     * call every time: it is worked out and checked once, at start, and
+     * only its URL and body are taken per call.  fixed_url.len 0: per
+     * call.
+     */
+    ngx_str_t                  fixed_url;
+    ngx_str_t                  fixed_unparsed;
+    ngx_str_t                  fixed_args;
+    ngx_str_t                  fixed_body;
 } ngx_http_webpubsub_rest_cache_t;
 
 
@@ -72,7 +83,9 @@ static ngx_int_t ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_str_t *reason);
 static ngx_int_t ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
     ngx_http_webpubsub_rest_t *rest);
-static ngx_int_t ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
+static ngx_int_t ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf);
+static ngx_int_t ngx_http_webpubsub_rest_url(ngx_pool_t *pool,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *hub, ngx_webpubsub_rest_args_t *args);
 static void ngx_http_webpubsub_rest_bearer(ngx_http_request_t *r);
@@ -349,7 +362,121 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_webpubsub_rest_fix(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The call of a location whose hub and values are all constants, made
+ * as ngx_http_webpubsub_rest_prepare() makes it per call.  Values that
+ * fail the SDK's checks as a whole leave it to be refused per call, as
+ * it would be.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf)
+{
+    int                                 param;
+    u_char                             *p;
+    size_t                              len, n[NGX_WEBPUBSUB_REST_NPARAMS];
+    ngx_str_t                           hub, *value;
+    ngx_uint_t                          i;
+    ngx_webpubsub_str_t                *v;
+    ngx_webpubsub_rest_args_t           args;
+    ngx_http_webpubsub_rest_t           rest;
+    const ngx_webpubsub_rest_op_t      *op;
+    ngx_http_webpubsub_rest_cache_t    *cache;
+    ngx_http_webpubsub_rest_param_t    *cp;
+
+    op = conf->rest_op;
+    cache = conf->rest_cache;
+    cp = conf->rest_params->elts;
+
+    if (conf->rest_tpl->hub || conf->endpoint == NULL) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < conf->rest_params->nelts; i++) {
+        if (cp[i].value.lengths != NULL) {
+            return NGX_OK;
+        }
+    }
+
+    v = ngx_palloc(cf->pool, (conf->rest_params->nelts + 1)
+                             * sizeof(ngx_webpubsub_str_t));
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&args, sizeof(ngx_webpubsub_rest_args_t));
+    ngx_memzero(n, sizeof(n));
+
+    for (i = 0; i < conf->rest_params->nelts; i++) {
+        n[cp[i].param]++;
+    }
+
+    len = 0;
+
+    for (param = 0; param < NGX_WEBPUBSUB_REST_NPARAMS; param++) {
+        args.v[param] = v + len;
+        len += n[param];
+    }
+
+    /* each non-empty value was checked by the directive */
+
+    for (i = 0; i < conf->rest_params->nelts; i++) {
+        value = &cp[i].value.value;
+
+        if (value->len == 0) {
+            continue;
+        }
+
+        param = cp[i].param;
+
+        v = (ngx_webpubsub_str_t *) args.v[param] + args.n[param]++;
+        v->data = value->data;
+        v->len = value->len;
+    }
+
+    if (ngx_webpubsub_rest_check(op, &args, &param) != NULL) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&rest, sizeof(ngx_http_webpubsub_rest_t));
+
+    rest.op = op;
+    rest.tpl = conf->rest_tpl;
+
+    if (op->body == NGX_WEBPUBSUB_REST_GROUPS) {
+        len = ngx_webpubsub_rest_body_length(op, &args);
+
+        cache->fixed_body.data = ngx_pnalloc(cf->pool, len);
+        if (cache->fixed_body.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_webpubsub_rest_body(cache->fixed_body.data, op, &args);
+        cache->fixed_body.len = p - cache->fixed_body.data;
+    }
+
+    ngx_str_null(&hub);
+
+    if (ngx_http_webpubsub_rest_url(cf->pool, conf, &rest, &hub, &args)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cache->fixed_url = rest.url;
+    cache->fixed_unparsed = rest.unparsed;
+    cache->fixed_args = rest.args;
+
+    return NGX_OK;
 }
 
 
@@ -491,6 +618,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_webpubsub_str_t                *v;
     ngx_webpubsub_rest_args_t           args;
     const ngx_webpubsub_rest_op_t      *op;
+    ngx_http_webpubsub_rest_cache_t    *cache;
     ngx_http_webpubsub_rest_param_t    *cp;
 
     op = rest->op;
@@ -503,6 +631,17 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
         ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_REST_REFUSED
                                  + NGX_HTTP_WEBPUBSUB_RR_CONTENT_TYPE);
         return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+    }
+
+    cache = wlcf->rest_cache;
+
+    if (cache->fixed_url.len) {
+        /* made at start (ngx_http_webpubsub_rest_fix), read only */
+        rest->url = cache->fixed_url;
+        rest->unparsed = cache->fixed_unparsed;
+        rest->args = cache->fixed_args;
+        rest->body = cache->fixed_body;
+        return NGX_OK;
     }
 
     ngx_str_null(&hub);
@@ -582,7 +721,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
         rest->body.len = p - rest->body.data;
     }
 
-    return ngx_http_webpubsub_rest_url(r, wlcf, rest, &hub, &args);
+    return ngx_http_webpubsub_rest_url(r->pool, wlcf, rest, &hub, &args);
 
 invalid:
 
@@ -608,7 +747,7 @@ invalid:
 /* the URL of a call: "endpoint/path?query", the REST token's audience */
 
 static ngx_int_t
-ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
+ngx_http_webpubsub_rest_url(ngx_pool_t *pool,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *hub, ngx_webpubsub_rest_args_t *args)
 {
@@ -623,7 +762,7 @@ ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
           + ngx_webpubsub_rest_path_length(rest->tpl, &shub, args)
           + 1 + ngx_webpubsub_rest_query_length(rest->op, args);
 
-    url = ngx_pnalloc(r->pool, len);
+    url = ngx_pnalloc(pool, len);
     if (url == NULL) {
         return NGX_ERROR;
     }
@@ -683,7 +822,8 @@ ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
     rest->conf = wlcf;
     rest->token_done = done;
 
-    if (ngx_http_webpubsub_rest_url(r, wlcf, rest, hub, args) != NGX_OK
+    if (ngx_http_webpubsub_rest_url(r->pool, wlcf, rest, hub, args)
+        != NGX_OK
         || ngx_http_webpubsub_rest_next_pool(r, rest) != NGX_OK)
     {
         return NGX_ERROR;
