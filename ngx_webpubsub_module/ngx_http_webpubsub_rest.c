@@ -27,8 +27,12 @@
 /* a token is signed again for the same URL after this many seconds */
 #define NGX_HTTP_WEBPUBSUB_REST_TOKEN_REUSE  30
 
-/* the pool of one call: its subrequest, token and proxy buffers */
-#define NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE  4096
+/*
+ * The pool of one call: its subrequest, token and proxy buffers.  A call
+ * takes some 6k (its request, contexts, variables, upstream); in a pool
+ * that holds it in one block, no allocation walks a chain of blocks.
+ */
+#define NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE  16384
 
 
 /*
