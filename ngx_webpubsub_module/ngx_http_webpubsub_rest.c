@@ -27,8 +27,12 @@
 /* a token is signed again for the same URL after this many seconds */
 #define NGX_HTTP_WEBPUBSUB_REST_TOKEN_REUSE  30
 
-/* the pool of one call: its subrequest, token and proxy buffers */
-#define NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE  4096
+/*
+ * The pool of one call: its subrequest, token and proxy buffers.  A call
+ * takes over 4k (its request, contexts, variables, upstream); in a pool
+ * that holds it in one block, no allocation walks a chain of blocks.
+ */
+#define NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE  16384
 
 
 /*
@@ -43,6 +47,17 @@ typedef struct {
     size_t                     token_len;
     u_char                     url[1024];
     u_char                     token[2048];
+
+    /*
+     * A location whose hub and values are all constants makes the same
+     * call every time: it is worked out and checked once, at start, and
+     * only its URL and body are taken per call.  fixed_url.len 0: per
+     * call.
+     */
+    ngx_str_t                  fixed_url;
+    ngx_str_t                  fixed_unparsed;
+    ngx_str_t                  fixed_args;
+    ngx_str_t                  fixed_body;
 } ngx_http_webpubsub_rest_cache_t;
 
 
@@ -72,7 +87,9 @@ static ngx_int_t ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_str_t *reason);
 static ngx_int_t ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
     ngx_http_webpubsub_rest_t *rest);
-static ngx_int_t ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
+static ngx_int_t ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf);
+static ngx_int_t ngx_http_webpubsub_rest_url(ngx_pool_t *pool,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *hub, ngx_webpubsub_rest_args_t *args);
 static void ngx_http_webpubsub_rest_bearer(ngx_http_request_t *r);
@@ -90,9 +107,9 @@ static void ngx_http_webpubsub_rest_free_pool(void *data);
 static ngx_int_t ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *token);
-static ngx_int_t ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
-    ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest);
-static ngx_int_t ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
+static ngx_uint_t ngx_http_webpubsub_rest_set_headers(ngx_table_elt_t *h,
+    ngx_http_webpubsub_rest_t *rest);
+static void ngx_http_webpubsub_rest_fill_header(ngx_table_elt_t *h,
     ngx_http_webpubsub_rest_header_t *name, u_char *value, size_t len);
 static void ngx_http_webpubsub_rest_log_service(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_uint_t level, ngx_uint_t status,
@@ -127,9 +144,10 @@ static ngx_http_webpubsub_rest_header_t  ngx_http_webpubsub_rest_content_type
 static ngx_http_webpubsub_rest_header_t  ngx_http_webpubsub_rest_accept
     = { ngx_string("Accept"), (u_char *) "accept", 0 };
 
-/* each operation's method, by its index in the table, found at start */
+/* each operation's method and Accept, by its index in the table, at start */
 static ngx_http_webpubsub_rest_method_t
     ngx_http_webpubsub_rest_methods[NGX_WEBPUBSUB_REST_NOPS];
+static ngx_str_t  ngx_http_webpubsub_rest_accepts[NGX_WEBPUBSUB_REST_NOPS];
 
 /* the service's answer headers a caller can act on */
 static ngx_str_t  ngx_http_webpubsub_rest_forwarded[] = {
@@ -349,7 +367,121 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_webpubsub_rest_fix(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The call of a location whose hub and values are all constants, made
+ * as ngx_http_webpubsub_rest_prepare() makes it per call.  Values that
+ * fail the SDK's checks as a whole leave it to be refused per call, as
+ * it would be.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf)
+{
+    int                                 param;
+    u_char                             *p;
+    size_t                              len, n[NGX_WEBPUBSUB_REST_NPARAMS];
+    ngx_str_t                           hub, *value;
+    ngx_uint_t                          i;
+    ngx_webpubsub_str_t                *v;
+    ngx_webpubsub_rest_args_t           args;
+    ngx_http_webpubsub_rest_t           rest;
+    const ngx_webpubsub_rest_op_t      *op;
+    ngx_http_webpubsub_rest_cache_t    *cache;
+    ngx_http_webpubsub_rest_param_t    *cp;
+
+    op = conf->rest_op;
+    cache = conf->rest_cache;
+    cp = conf->rest_params->elts;
+
+    if (conf->rest_tpl->hub || conf->endpoint == NULL) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < conf->rest_params->nelts; i++) {
+        if (cp[i].value.lengths != NULL) {
+            return NGX_OK;
+        }
+    }
+
+    v = ngx_palloc(cf->pool, (conf->rest_params->nelts + 1)
+                             * sizeof(ngx_webpubsub_str_t));
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&args, sizeof(ngx_webpubsub_rest_args_t));
+    ngx_memzero(n, sizeof(n));
+
+    for (i = 0; i < conf->rest_params->nelts; i++) {
+        n[cp[i].param]++;
+    }
+
+    len = 0;
+
+    for (param = 0; param < NGX_WEBPUBSUB_REST_NPARAMS; param++) {
+        args.v[param] = v + len;
+        len += n[param];
+    }
+
+    /* each non-empty value was checked by the directive */
+
+    for (i = 0; i < conf->rest_params->nelts; i++) {
+        value = &cp[i].value.value;
+
+        if (value->len == 0) {
+            continue;
+        }
+
+        param = cp[i].param;
+
+        v = (ngx_webpubsub_str_t *) args.v[param] + args.n[param]++;
+        v->data = value->data;
+        v->len = value->len;
+    }
+
+    if (ngx_webpubsub_rest_check(op, &args, &param) != NULL) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&rest, sizeof(ngx_http_webpubsub_rest_t));
+
+    rest.op = op;
+    rest.tpl = conf->rest_tpl;
+
+    if (op->body == NGX_WEBPUBSUB_REST_GROUPS) {
+        len = ngx_webpubsub_rest_body_length(op, &args);
+
+        cache->fixed_body.data = ngx_pnalloc(cf->pool, len);
+        if (cache->fixed_body.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_webpubsub_rest_body(cache->fixed_body.data, op, &args);
+        cache->fixed_body.len = p - cache->fixed_body.data;
+    }
+
+    ngx_str_null(&hub);
+
+    if (ngx_http_webpubsub_rest_url(cf->pool, conf, &rest, &hub, &args)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cache->fixed_url = rest.url;
+    cache->fixed_unparsed = rest.unparsed;
+    cache->fixed_args = rest.args;
+
+    return NGX_OK;
 }
 
 
@@ -491,6 +623,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_webpubsub_str_t                *v;
     ngx_webpubsub_rest_args_t           args;
     const ngx_webpubsub_rest_op_t      *op;
+    ngx_http_webpubsub_rest_cache_t    *cache;
     ngx_http_webpubsub_rest_param_t    *cp;
 
     op = rest->op;
@@ -503,6 +636,17 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
         ngx_http_webpubsub_count(NGX_HTTP_WEBPUBSUB_REST_REFUSED
                                  + NGX_HTTP_WEBPUBSUB_RR_CONTENT_TYPE);
         return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+    }
+
+    cache = wlcf->rest_cache;
+
+    if (cache->fixed_url.len) {
+        /* made at start (ngx_http_webpubsub_rest_fix), read only */
+        rest->url = cache->fixed_url;
+        rest->unparsed = cache->fixed_unparsed;
+        rest->args = cache->fixed_args;
+        rest->body = cache->fixed_body;
+        return NGX_OK;
     }
 
     ngx_str_null(&hub);
@@ -582,7 +726,7 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
         rest->body.len = p - rest->body.data;
     }
 
-    return ngx_http_webpubsub_rest_url(r, wlcf, rest, &hub, &args);
+    return ngx_http_webpubsub_rest_url(r->pool, wlcf, rest, &hub, &args);
 
 invalid:
 
@@ -608,7 +752,7 @@ invalid:
 /* the URL of a call: "endpoint/path?query", the REST token's audience */
 
 static ngx_int_t
-ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
+ngx_http_webpubsub_rest_url(ngx_pool_t *pool,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *hub, ngx_webpubsub_rest_args_t *args)
 {
@@ -623,7 +767,7 @@ ngx_http_webpubsub_rest_url(ngx_http_request_t *r,
           + ngx_webpubsub_rest_path_length(rest->tpl, &shub, args)
           + 1 + ngx_webpubsub_rest_query_length(rest->op, args);
 
-    url = ngx_pnalloc(r->pool, len);
+    url = ngx_pnalloc(pool, len);
     if (url == NULL) {
         return NGX_ERROR;
     }
@@ -683,7 +827,8 @@ ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
     rest->conf = wlcf;
     rest->token_done = done;
 
-    if (ngx_http_webpubsub_rest_url(r, wlcf, rest, hub, args) != NGX_OK
+    if (ngx_http_webpubsub_rest_url(r->pool, wlcf, rest, hub, args)
+        != NGX_OK
         || ngx_http_webpubsub_rest_next_pool(r, rest) != NGX_OK)
     {
         return NGX_ERROR;
@@ -734,9 +879,12 @@ ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
 
     type.len = end - type.data;
 
+    /* as the SDK spells it, mostly: a byte compare is enough then */
+
     for (i = 0; types[i].len; i++) {
         if (type.len == types[i].len
-            && ngx_strncasecmp(type.data, types[i].data, type.len) == 0)
+            && (ngx_memcmp(type.data, types[i].data, type.len) == 0
+                || ngx_strncasecmp(type.data, types[i].data, type.len) == 0))
         {
             rest->content_type = types[i];
             return NGX_OK;
@@ -960,10 +1108,13 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest)
 {
     u_char                       *p;
+    off_t                         length;
     ngx_str_t                     token;
+    ngx_uint_t                    n;
+    ngx_list_t                   *list;
     ngx_chain_t                  *cl;
+    ngx_table_elt_t              *h;
     ngx_http_request_t           *sr;
-    ngx_http_headers_in_t         headers;
     ngx_http_request_body_t      *rb;
     ngx_http_variable_value_t    *variables;
     ngx_http_core_main_conf_t    *cmcf;
@@ -984,7 +1135,8 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
 
     /*
      * The token goes in only once the subrequest is in the location it
-     * must run in (ngx_http_webpubsub_rest_route), never before.
+     * must run in (ngx_http_webpubsub_rest_route), never before.  It is
+     * copied now: a token of the cache may change before then.
      */
 
     rest->authorization.len = sizeof("Bearer ") - 1 + token.len;
@@ -998,9 +1150,14 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
     ngx_memcpy(ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1),
                token.data, token.len);
 
-    if (ngx_http_webpubsub_rest_set_headers(r, &headers, rest) != NGX_OK) {
+    /* room for the Authorization header to come, too */
+
+    h = ngx_palloc(r->pool, 4 * sizeof(ngx_table_elt_t));
+    if (h == NULL) {
         return NGX_ERROR;
     }
+
+    n = ngx_http_webpubsub_rest_set_headers(h, rest);
 
     rb = NULL;
 
@@ -1013,10 +1170,10 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
          */
 
         rb = r->request_body;
-        headers.content_length_n = 0;
+        length = 0;
 
         for (cl = rb ? rb->bufs : NULL; cl; cl = cl->next) {
-            headers.content_length_n += ngx_buf_size(cl->buf);
+            length += ngx_buf_size(cl->buf);
         }
 
         break;
@@ -1027,15 +1184,15 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        headers.content_length_n = rest->body.len;
+        length = rest->body.len;
         break;
 
     case NGX_WEBPUBSUB_REST_EMPTY:
-        headers.content_length_n = 0;
+        length = 0;
         break;
 
     default: /* NGX_WEBPUBSUB_REST_NONE */
-        headers.content_length_n = -1;
+        length = -1;
     }
 
     /*
@@ -1089,10 +1246,27 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
 
     sr->unparsed_uri = rest->unparsed;
     sr->valid_unparsed_uri = 1;
-    sr->headers_in = headers;
 
-    /* the list was made on the stack: its one part is now the copy's */
-    sr->headers_in.headers.last = &sr->headers_in.headers.part;
+    /*
+     * Headers of its own: the parent's (cookies, the caller's
+     * Authorization, anything) must never reach the service.  The list
+     * is set up as ngx_list_init() would, on the elements made above.
+     */
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    sr->headers_in.content_length_n = length;
+    sr->headers_in.keep_alive_n = -1;
+
+    list = &sr->headers_in.headers;
+    list->part.elts = h;
+    list->part.nelts = n;
+    list->part.next = NULL;
+    list->last = &list->part;
+    list->size = sizeof(ngx_table_elt_t);
+    list->nalloc = 4;
+    list->pool = r->pool;
+
     sr->request_body = rb;
     sr->discard_body = 0;
     sr->variables = variables;
@@ -1102,6 +1276,12 @@ ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
     return NGX_OK;
 }
 
+
+/*
+ * The token of a call, signed or as signed for the same URL a moment
+ * ago: then it is the cache's own, to be copied before anything else
+ * can sign.
+ */
 
 static ngx_int_t
 ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
@@ -1120,15 +1300,8 @@ ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
         && now - cache->iat < NGX_HTTP_WEBPUBSUB_REST_TOKEN_REUSE
         && ngx_memcmp(cache->url, rest->url.data, rest->url.len) == 0)
     {
-        /* a copy: the cache may change before the subrequest runs */
-
-        token->data = ngx_pnalloc(r->pool, cache->token_len);
-        if (token->data == NULL) {
-            return NGX_ERROR;
-        }
-
+        token->data = cache->token;
         token->len = cache->token_len;
-        ngx_memcpy(token->data, cache->token, token->len);
 
         return NGX_OK;
     }
@@ -1159,76 +1332,49 @@ ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
 
 
 /*
- * The subrequest gets headers of its own: the parent's (cookies, the
- * caller's Authorization, anything) must never reach the service.
+ * The headers a call sends but Authorization, into h (room for 4): how
+ * many.  The names were hashed at start.
  */
 
-static ngx_int_t
-ngx_http_webpubsub_rest_set_headers(ngx_http_request_t *r,
-    ngx_http_headers_in_t *headers, ngx_http_webpubsub_rest_t *rest)
+static ngx_uint_t
+ngx_http_webpubsub_rest_set_headers(ngx_table_elt_t *h,
+    ngx_http_webpubsub_rest_t *rest)
 {
-    ngx_list_t  *h;
+    ngx_str_t   *accept;
+    ngx_uint_t   n;
 
-    ngx_memzero(headers, sizeof(ngx_http_headers_in_t));
-
-    headers->content_length_n = -1;
-    headers->keep_alive_n = -1;
-
-    h = &headers->headers;
-
-    /* room for the Authorization header to come, too */
-
-    if (ngx_list_init(h, r->pool, 4, sizeof(ngx_table_elt_t)) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    n = 0;
 
     if (rest->op->body == NGX_WEBPUBSUB_REST_MESSAGE) {
-        if (ngx_http_webpubsub_rest_push_header(h,
+        ngx_http_webpubsub_rest_fill_header(&h[n++],
                                           &ngx_http_webpubsub_rest_content_type,
                                           rest->content_type.data,
-                                          rest->content_type.len)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+                                          rest->content_type.len);
 
     } else if (rest->op->body == NGX_WEBPUBSUB_REST_GROUPS) {
-        if (ngx_http_webpubsub_rest_push_header(h,
+        ngx_http_webpubsub_rest_fill_header(&h[n++],
                                           &ngx_http_webpubsub_rest_content_type,
                                           (u_char *) "application/json",
-                                          sizeof("application/json") - 1)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+                                          sizeof("application/json") - 1);
     }
 
-    if (rest->op->accept) {
-        if (ngx_http_webpubsub_rest_push_header(h,
+    accept = &ngx_http_webpubsub_rest_accepts[
+                                         ngx_webpubsub_rest_op_index(rest->op)];
+
+    if (accept->len) {
+        ngx_http_webpubsub_rest_fill_header(&h[n++],
                                           &ngx_http_webpubsub_rest_accept,
-                                          (u_char *) rest->op->accept,
-                                          ngx_strlen(rest->op->accept))
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+                                          accept->data, accept->len);
     }
 
-    return NGX_OK;
+    return n;
 }
 
 
-static ngx_int_t
-ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
+static void
+ngx_http_webpubsub_rest_fill_header(ngx_table_elt_t *h,
     ngx_http_webpubsub_rest_header_t *name, u_char *value, size_t len)
 {
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
     h->key = name->key;
     h->lowcase_key = name->lowcase_key;
     h->hash = name->hash;
@@ -1237,8 +1383,6 @@ ngx_http_webpubsub_rest_push_header(ngx_list_t *headers,
 #if (nginx_version >= 1023000)
     h->next = NULL;
 #endif
-
-    return NGX_OK;
 }
 
 
@@ -1425,6 +1569,11 @@ ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
         }
 
         ngx_http_webpubsub_rest_methods[i] = methods[j];
+
+        if (op->accept) {
+            ngx_http_webpubsub_rest_accepts[i].data = (u_char *) op->accept;
+            ngx_http_webpubsub_rest_accepts[i].len = ngx_strlen(op->accept);
+        }
     }
 
     h = &ngx_http_webpubsub_rest_content_type;

@@ -62,6 +62,9 @@ static ngx_int_t ngx_http_webpubsub_check_pass(ngx_conf_t *cf,
 static ngx_module_t  *ngx_http_webpubsub_proxy_module;
 static ngx_module_t  *ngx_http_webpubsub_proxy_v2_module;
 
+/* the hash of "authorization", worked out at start */
+static ngx_uint_t     ngx_http_webpubsub_authorization_hash;
+
 static ngx_str_t  ngx_http_webpubsub_rest_misrouted =
     ngx_string("webpubsub_rest_pass does not lead to an internal location "
                "that proxies to the service");
@@ -92,6 +95,10 @@ ngx_http_webpubsub_rest_route_init(ngx_conf_t *cf)
         ngx_http_webpubsub_find_module(cf->cycle, "ngx_http_proxy_module");
     ngx_http_webpubsub_proxy_v2_module =
         ngx_http_webpubsub_find_module(cf->cycle, "ngx_http_proxy_v2_module");
+
+    ngx_http_webpubsub_authorization_hash =
+        ngx_hash_key((u_char *) "authorization",
+                     sizeof("authorization") - 1);
 
     return ngx_http_webpubsub_rest_check_conf(cf);
 }
@@ -147,7 +154,7 @@ ngx_http_webpubsub_rest_route(ngx_http_request_t *sr)
     h->key.data = (u_char *) "Authorization";
     h->key.len = sizeof("Authorization") - 1;
     h->lowcase_key = (u_char *) "authorization";
-    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+    h->hash = ngx_http_webpubsub_authorization_hash;
     h->value = rest->authorization;
 #if (nginx_version >= 1023000)
     h->next = NULL;
@@ -197,7 +204,7 @@ ngx_http_webpubsub_rest_check_route(ngx_http_request_t *sr,
 #endif
 
     if (clcf->name.len != pass->len
-        || ngx_strncmp(clcf->name.data, pass->data, pass->len) != 0)
+        || ngx_memcmp(clcf->name.data, pass->data, pass->len) != 0)
     {
         ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
                       "webpubsub: %s: webpubsub_rest_pass \"%V\" (of "
@@ -324,11 +331,11 @@ ngx_http_webpubsub_sent(ngx_http_upstream_t *u, ngx_str_t *method,
     if ((size_t) (b->last - b->start) >= len) {
         p = b->start;
 
-        if (ngx_strncmp(p, method->data, method->len) == 0
+        if (ngx_memcmp(p, method->data, method->len) == 0
             && p[method->len] == ' '
-            && ngx_strncmp(p + method->len + 1, uri->data, uri->len) == 0
-            && ngx_strncmp(p + len - (sizeof(" HTTP/1.") - 1), " HTTP/1.",
-                           sizeof(" HTTP/1.") - 1)
+            && ngx_memcmp(p + method->len + 1, uri->data, uri->len) == 0
+            && ngx_memcmp(p + len - (sizeof(" HTTP/1.") - 1), " HTTP/1.",
+                          sizeof(" HTTP/1.") - 1)
                == 0)
         {
             return NGX_OK;

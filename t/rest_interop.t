@@ -232,7 +232,51 @@ my @cases = (
       params => { connection => 'live-1' } },
     { op => 'generate_client_token', tag => 'endpoint with a path', base => 1,
       params => { user => 'u1' } },
+
+    # values written in the directive, not taken per call: the call is
+    # made once at start
+    { op => 'send_to_all', tag => 'fixed, no options', fixed => 1, body_text($HI) },
+    { op => 'send_to_group', tag => 'fixed, every option', fixed => 1,
+      body_json('{"k":"v"}'),
+      params => { group => "g 1/\x{e9}", filter => $F, excluded => ['c 2', "c'3"],
+                  ttl => 7 } },
+    { op => 'add_connections_to_groups', tag => 'fixed, awkward groups', fixed => 1,
+      params => { group => ['g 1', "\x{e9}", 'x"y'], filter => "userId eq 'vic''s'" } },
+    { op => 'list_connections', tag => 'fixed, one per page, top 4', fixed => 1,
+      params => { group => "live group/\x{e9}", max_page_size => 1, top => 4 } },
+    { op => 'close_user_connections', tag => 'fixed, plus and percent', fixed => 1,
+      params => { user => 'u+1', excluded => ['a b'], reason => 'bye & 100%' } },
+    { op => 'group_exists', tag => 'fixed, exists', fixed => 1,
+      params => { group => "live g 1/\x{e9}" } },
+    { op => 'generate_client_token', tag => 'fixed', fixed => 1,
+      params => { user => 'u1', role => ['r1'], group => ['g1'], ttl_minutes => 5 } },
+    { op => 'send_to_all', tag => 'fixed, endpoint with a path', fixed => 1, base => 1,
+      body_text($HI), params => { ttl => 5 } },
 );
+
+# a case's values as constants of its directive, in its own location
+sub fixed_locations {
+    my ($base) = @_;
+    my $s = '';
+    for my $i (0 .. $#cases) {
+        my $c = $cases[$i];
+        next unless $c->{fixed} && !$c->{base} == !$base;
+        my $p = $c->{params} // {};
+        my @args;
+        for my $name (sort keys %$p) {
+            for my $v (ref $p->{$name} eq 'ARRAY' ? @{ $p->{$name} } : $p->{$name}) {
+                die "a \$ in a fixed value" if $v =~ /\$/;
+                (my $q = encode_utf8("$name=$v")) =~ s/(['\\])/\\$1/g;
+                push @args, "'$q'";
+            }
+        }
+        $s .= "        location = /fixed/$i {\n"
+            . "            webpubsub_rest_pass /_wps/;\n"
+            . "            webpubsub_rest $c->{op}" . join('', map { " $_" } @args)
+            . ";\n        }\n";
+    }
+    return $s;
+}
 
 ###############################################################################
 
@@ -242,6 +286,8 @@ my $rec = RestRecorder->start($t, port => 1, keys => [$KEY, 'another-key'],
 my $ORIGIN = $rec->origin;
 
 my $locations = rest_locations();
+my $fixed = fixed_locations(0);
+my $fixed_base = fixed_locations(1);
 my $vhub_args = directive_args('send_to_all');
 
 $t->write_conf(<<"EOF");
@@ -267,6 +313,7 @@ http {
         }
 
 $locations
+$fixed
         location = /vhub/send_to_all {
             webpubsub_hub \$webpubsub_arg_hub;
             webpubsub_rest_pass /_wps/;
@@ -289,6 +336,7 @@ $locations
         }
 
 $locations
+$fixed_base
     }
 }
 EOF
@@ -326,6 +374,14 @@ sub caller_query {
     return @q ? '?' . join('&', @q) : '';
 }
 
+sub case_index {
+    my ($c) = @_;
+    for my $i (0 .. $#cases) {
+        return $i if $cases[$i] == $c;
+    }
+    die 'not a case';
+}
+
 sub case_name {
     my ($c) = @_;
     return $c->{op} . ($c->{tag} ? " ($c->{tag})" : '');
@@ -353,7 +409,8 @@ sub call_nginx {
     # what only reads is called with GET; what changes something, POST
     my $reads = $c->{op} =~ /^(list_connections|.*_exists|check_permission|health)\z/;
     my $method = $c->{method} // ($send || !$reads ? 'POST' : 'GET');
-    my $path = ($c->{vhub} ? '/vhub/' : '/rest/') . $c->{op} . caller_query($c);
+    my $path = $c->{fixed} ? '/fixed/' . case_index($c)
+        : ($c->{vhub} ? '/vhub/' : '/rest/') . $c->{op} . caller_query($c);
     my %headers = %CALLER_HEADERS;
     $headers{'Content-Type'} = $c->{caller_type} // $c->{type} if $send;
     return $t->request($method, $path,

@@ -97,6 +97,12 @@ http {
             webpubsub_rest send_to_all $EX100;
         }
 
+        # constants only, but an empty one: refused per call, as a
+        # variable that came empty would be
+        location = /rest/send_to_user/empty {
+            webpubsub_rest send_to_user user= ttl=5;
+        }
+
         location = /rest/send_to_all/hub {
             webpubsub_hub \$webpubsub_arg_hub;
             webpubsub_rest send_to_all;
@@ -148,8 +154,8 @@ $t->run_daemon(sub {
 $t->wait_for_port($svc_port, 20);
 $t->run();
 
-# requests 45, nginx -t 12
-$t->plan(45 + 12);
+# requests 46, nginx -t 12
+$t->plan(46 + 12);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -303,6 +309,10 @@ is(outcome(send_text("/rest/send_to_all/hub?hub=$H129")),
 is(echo_url(send_text('/rest/send_to_all/100'), 202),
     "/api/hubs/chat/:send$Q" . join('', map { "&excluded=e$_" } 1 .. 100),
     'REST: 100 excluded parameters, 100 values sent');
+
+is(outcome(send_text('/rest/send_to_user/empty')),
+    '400 parameter "user" is required',
+    'REST: a required parameter written empty is refused per call');
 
 # the message: client_max_body_size, nginx's bound
 is(send_text('/rest/send_to_all/1k', 'm' x 1024)->{status}, 202,
