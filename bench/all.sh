@@ -184,12 +184,14 @@ check_rest
 
 # --- throughput ---------------------------------------------------------
 
-# limits: runs of secs each, 2 setups, plus starting and checking
-run negotiate $nport $((secs * rounds * 8 + 300)) "$top/bench/negotiate.sh"
-run gateway $gport $((secs * rounds * 4 + 200)) "$top/bench/gateway.sh"
-run rest $rport $((secs * rounds * 12 + 300)) "$top/bench/rest.sh"
-run entra $eport $((secs * rounds * 4 + 180)) "$top/bench/entra.sh"
-run status $sport $((secs * rounds * 2 + 120)) "$top/bench/status.sh"
+# limits: the runs (secs * rounds seconds of each side of a comparison,
+# in 1 s pairs or in rounds; twice that with the wait for idle CPUs and
+# wrk's start), 2 setups, plus starting and checking
+run negotiate $nport $((secs * rounds * 14 + 300)) "$top/bench/negotiate.sh"
+run gateway $gport $((secs * rounds * 8 + 200)) "$top/bench/gateway.sh"
+run rest $rport $((secs * rounds * 20 + 300)) "$top/bench/rest.sh"
+run entra $eport $((secs * rounds * 8 + 180)) "$top/bench/entra.sh"
+run status $sport $((secs * rounds * 4 + 120)) "$top/bench/status.sh"
 
 # --- instructions (callgrind) -------------------------------------------
 
