@@ -334,11 +334,16 @@ bench_compare() {
         r=$((r + 1))
     done
     secs=$_saved
-    _median=$(for _x in $_ratios; do echo "$_x"; done | sort -n | awk '
+    # the median, and the middle half of the ratios: how far one pair is
+    # from the next on this machine
+    set -- $(for _x in $_ratios; do echo "$_x"; done | sort -n | awk '
         { v[NR] = $1 }
         END { if (NR % 2) m = v[(NR + 1) / 2]
               else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
-              printf "%.3f\n", m }')
+              q1 = v[int(NR / 4) + 1]; q3 = v[NR - int(NR / 4)]
+              printf "%.3f %.3f %.3f\n", m, q1, q3 }')
+    _median=$1
+    echo "the pairs' ratios: median $1, middle half $2 to $3"
     _saved=$rounds
     rounds=$_np
     bench_all "$_cn" "$_median"
