@@ -87,6 +87,11 @@ static ngx_int_t ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_str_t *reason);
 static ngx_int_t ngx_http_webpubsub_rest_message_type(ngx_http_request_t *r,
     ngx_http_webpubsub_rest_t *rest);
+static ngx_int_t ngx_http_webpubsub_rest_slots(ngx_pool_t *pool,
+    ngx_array_t *params, ngx_webpubsub_rest_args_t *args);
+static ngx_int_t ngx_http_webpubsub_rest_groups(ngx_pool_t *pool,
+    const ngx_webpubsub_rest_op_t *op, ngx_webpubsub_rest_args_t *args,
+    ngx_str_t *body);
 static ngx_int_t ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf);
 static ngx_int_t ngx_http_webpubsub_rest_url(ngx_pool_t *pool,
@@ -376,6 +381,72 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
 
 
 /*
+ * Empty arguments with a run of slots for each parameter, as many as
+ * values of it are configured: the values go in per call (or once, for
+ * constants), an empty one left out.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_slots(ngx_pool_t *pool, ngx_array_t *params,
+    ngx_webpubsub_rest_args_t *args)
+{
+    int                               param;
+    size_t                            len, n[NGX_WEBPUBSUB_REST_NPARAMS];
+    ngx_uint_t                        i;
+    ngx_webpubsub_str_t              *v;
+    ngx_http_webpubsub_rest_param_t  *cp;
+
+    v = ngx_palloc(pool, (params->nelts + 1) * sizeof(ngx_webpubsub_str_t));
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(args, sizeof(ngx_webpubsub_rest_args_t));
+    ngx_memzero(n, sizeof(n));
+
+    cp = params->elts;
+
+    for (i = 0; i < params->nelts; i++) {
+        n[cp[i].param]++;
+    }
+
+    len = 0;
+
+    for (param = 0; param < NGX_WEBPUBSUB_REST_NPARAMS; param++) {
+        args->v[param] = v + len;
+        len += n[param];
+    }
+
+    return NGX_OK;
+}
+
+
+/* the JSON body of an operation that sends groups; none for the others */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_groups(ngx_pool_t *pool,
+    const ngx_webpubsub_rest_op_t *op, ngx_webpubsub_rest_args_t *args,
+    ngx_str_t *body)
+{
+    u_char  *p;
+
+    if (op->body != NGX_WEBPUBSUB_REST_GROUPS) {
+        return NGX_OK;
+    }
+
+    body->data = ngx_pnalloc(pool, ngx_webpubsub_rest_body_length(op, args));
+    if (body->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_webpubsub_rest_body(body->data, op, args);
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+/*
  * The call of a location whose hub and values are all constants, made
  * as ngx_http_webpubsub_rest_prepare() makes it per call.  Values that
  * fail the SDK's checks as a whole leave it to be refused per call, as
@@ -387,8 +458,6 @@ ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf)
 {
     int                                 param;
-    u_char                             *p;
-    size_t                              len, n[NGX_WEBPUBSUB_REST_NPARAMS];
     ngx_str_t                           hub, *value;
     ngx_uint_t                          i;
     ngx_webpubsub_str_t                *v;
@@ -412,24 +481,10 @@ ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
         }
     }
 
-    v = ngx_palloc(cf->pool, (conf->rest_params->nelts + 1)
-                             * sizeof(ngx_webpubsub_str_t));
-    if (v == NULL) {
+    if (ngx_http_webpubsub_rest_slots(cf->pool, conf->rest_params, &args)
+        != NGX_OK)
+    {
         return NGX_ERROR;
-    }
-
-    ngx_memzero(&args, sizeof(ngx_webpubsub_rest_args_t));
-    ngx_memzero(n, sizeof(n));
-
-    for (i = 0; i < conf->rest_params->nelts; i++) {
-        n[cp[i].param]++;
-    }
-
-    len = 0;
-
-    for (param = 0; param < NGX_WEBPUBSUB_REST_NPARAMS; param++) {
-        args.v[param] = v + len;
-        len += n[param];
     }
 
     /* each non-empty value was checked by the directive */
@@ -457,16 +512,11 @@ ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
     rest.op = op;
     rest.tpl = conf->rest_tpl;
 
-    if (op->body == NGX_WEBPUBSUB_REST_GROUPS) {
-        len = ngx_webpubsub_rest_body_length(op, &args);
-
-        cache->fixed_body.data = ngx_pnalloc(cf->pool, len);
-        if (cache->fixed_body.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_webpubsub_rest_body(cache->fixed_body.data, op, &args);
-        cache->fixed_body.len = p - cache->fixed_body.data;
+    if (ngx_http_webpubsub_rest_groups(cf->pool, op, &args,
+                                       &cache->fixed_body)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     ngx_str_null(&hub);
@@ -614,8 +664,6 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
     ngx_str_t *reason)
 {
     int                                 param;
-    u_char                             *p;
-    size_t                              len, n[NGX_WEBPUBSUB_REST_NPARAMS];
     ngx_int_t                           rc;
     ngx_str_t                           hub, value;
     ngx_uint_t                          i;
@@ -668,24 +716,10 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
 
     cp = wlcf->rest_params->elts;
 
-    v = ngx_palloc(r->pool, (wlcf->rest_params->nelts + 1)
-                            * sizeof(ngx_webpubsub_str_t));
-    if (v == NULL) {
+    if (ngx_http_webpubsub_rest_slots(r->pool, wlcf->rest_params, &args)
+        != NGX_OK)
+    {
         return NGX_ERROR;
-    }
-
-    ngx_memzero(&args, sizeof(ngx_webpubsub_rest_args_t));
-    ngx_memzero(n, sizeof(n));
-
-    for (i = 0; i < wlcf->rest_params->nelts; i++) {
-        n[cp[i].param]++;
-    }
-
-    len = 0;
-
-    for (param = 0; param < NGX_WEBPUBSUB_REST_NPARAMS; param++) {
-        args.v[param] = v + len;
-        len += n[param];
     }
 
     for (i = 0; i < wlcf->rest_params->nelts; i++) {
@@ -714,16 +748,10 @@ ngx_http_webpubsub_rest_prepare(ngx_http_request_t *r,
         goto invalid;
     }
 
-    if (op->body == NGX_WEBPUBSUB_REST_GROUPS) {
-        len = ngx_webpubsub_rest_body_length(op, &args);
-
-        rest->body.data = ngx_pnalloc(r->pool, len);
-        if (rest->body.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_webpubsub_rest_body(rest->body.data, op, &args);
-        rest->body.len = p - rest->body.data;
+    if (ngx_http_webpubsub_rest_groups(r->pool, op, &args, &rest->body)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     return ngx_http_webpubsub_rest_url(r->pool, wlcf, rest, &hub, &args);
