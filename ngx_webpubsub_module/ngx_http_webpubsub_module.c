@@ -13,12 +13,14 @@
 
 #include "ngx_http_webpubsub_module.h"
 #include "ngx_http_webpubsub_fetch.h"
+#include "ngx_http_webpubsub_rest.h"
 #include "ngx_http_webpubsub_status.h"
 
 
 static ngx_int_t ngx_http_webpubsub_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webpubsub_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webpubsub_init_module(ngx_cycle_t *cycle);
+static void ngx_http_webpubsub_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -274,7 +276,7 @@ ngx_module_t  ngx_http_webpubsub_module = {
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_webpubsub_exit_process,       /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -747,6 +749,15 @@ ngx_http_webpubsub_init_module(ngx_cycle_t *cycle)
     ngx_http_webpubsub_status_init_cycle(cycle);
 
     return NGX_OK;
+}
+
+
+/* a worker's kept call pools go back before it exits */
+
+static void
+ngx_http_webpubsub_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_webpubsub_rest_exit_process();
 }
 
 

@@ -34,6 +34,37 @@
  */
 #define NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE  16384
 
+/*
+ * Call pools kept for the next calls of a worker, once their calls are
+ * over: a busy REST location then neither allocates nor frees a pool per
+ * call, and its calls work in memory the CPU's caches still hold, where a
+ * freed 16k block would go back to malloc and, at the heap's top, to the
+ * kernel, to be faulted in again by the next call.
+ */
+#define NGX_HTTP_WEBPUBSUB_REST_SPARE      32
+
+/*
+ * Under AddressSanitizer a kept pool is poisoned until it is taken again,
+ * so that a call's memory still used after its call is caught as it would
+ * be once freed.
+ */
+#if (defined __SANITIZE_ADDRESS__)
+#define NGX_HTTP_WEBPUBSUB_ASAN  1
+#elif (defined __has_feature)
+#if (__has_feature(address_sanitizer))
+#define NGX_HTTP_WEBPUBSUB_ASAN  1
+#endif
+#endif
+
+#if (NGX_HTTP_WEBPUBSUB_ASAN)
+#include <sanitizer/asan_interface.h>
+#define ngx_http_webpubsub_poison(p, n)    ASAN_POISON_MEMORY_REGION(p, n)
+#define ngx_http_webpubsub_unpoison(p, n)  ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define ngx_http_webpubsub_poison(p, n)
+#define ngx_http_webpubsub_unpoison(p, n)
+#endif
+
 
 /*
  * The last token of a location and its URL, per worker: the same call
@@ -109,6 +140,7 @@ static ngx_int_t ngx_http_webpubsub_rest_subrequest(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webpubsub_rest_next_pool(ngx_http_request_t *r,
     ngx_http_webpubsub_rest_t *rest);
 static void ngx_http_webpubsub_rest_free_pool(void *data);
+static ngx_pool_t *ngx_http_webpubsub_rest_take_pool(ngx_log_t *log);
 static ngx_int_t ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *token);
@@ -136,6 +168,10 @@ static ngx_int_t ngx_http_webpubsub_rest_fail(ngx_http_request_t *r,
 
 
 static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
+
+static ngx_pool_t  *ngx_http_webpubsub_rest_spare[
+                                          NGX_HTTP_WEBPUBSUB_REST_SPARE];
+static ngx_uint_t   ngx_http_webpubsub_rest_nspare;
 
 /* :generateToken for negotiate, its hub per call: compiled at start */
 static struct {
@@ -1036,7 +1072,7 @@ ngx_http_webpubsub_rest_next_pool(ngx_http_request_t *r,
         }
 
         if (pr == NULL) {
-            ngx_destroy_pool(cln->data);
+            ngx_http_webpubsub_rest_free_pool(cln->data);
             cln->data = NULL;
 
         } else {
@@ -1054,8 +1090,7 @@ ngx_http_webpubsub_rest_next_pool(ngx_http_request_t *r,
         cln->data = NULL;
     }
 
-    pool = ngx_create_pool(NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE,
-                           r->connection->log);
+    pool = ngx_http_webpubsub_rest_take_pool(r->connection->log);
     if (pool == NULL) {
         return NGX_ERROR;
     }
@@ -1070,11 +1105,80 @@ ngx_http_webpubsub_rest_next_pool(ngx_http_request_t *r,
 }
 
 
+static ngx_pool_t *
+ngx_http_webpubsub_rest_take_pool(ngx_log_t *log)
+{
+    ngx_pool_t  *pool;
+
+    if (ngx_http_webpubsub_rest_nspare == 0) {
+        return ngx_create_pool(NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE, log);
+    }
+
+    pool = ngx_http_webpubsub_rest_spare[--ngx_http_webpubsub_rest_nspare];
+
+    ngx_http_webpubsub_unpoison(pool, NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE);
+
+    pool->log = log;
+
+    return pool;
+}
+
+
+/*
+ * A call's pool once nothing refers to it: what ngx_destroy_pool() does
+ * to it, its cleanups run and its large allocations freed, but the block
+ * kept, unless the pool grew past it (a long page, say) or enough are
+ * kept already.
+ */
+
 static void
 ngx_http_webpubsub_rest_free_pool(void *data)
 {
-    if (data != NULL) {
-        ngx_destroy_pool(data);
+    ngx_pool_t          *pool;
+    ngx_pool_cleanup_t  *c;
+
+    pool = data;
+
+    if (pool == NULL) {
+        return;
+    }
+
+    if (pool->d.next != NULL
+        || ngx_http_webpubsub_rest_nspare == NGX_HTTP_WEBPUBSUB_REST_SPARE)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    for (c = pool->cleanup; c; c = c->next) {
+        if (c->handler) {
+            c->handler(c->data);
+        }
+    }
+
+    pool->cleanup = NULL;
+
+    ngx_reset_pool(pool);
+
+    /* the connection's log may be gone before the pool is taken again */
+    pool->log = ngx_cycle->log;
+
+    ngx_http_webpubsub_rest_spare[ngx_http_webpubsub_rest_nspare++] = pool;
+
+    ngx_http_webpubsub_poison(pool, NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE);
+}
+
+
+void
+ngx_http_webpubsub_rest_exit_process(void)
+{
+    ngx_pool_t  *pool;
+
+    while (ngx_http_webpubsub_rest_nspare) {
+        pool = ngx_http_webpubsub_rest_spare[--ngx_http_webpubsub_rest_nspare];
+
+        ngx_http_webpubsub_unpoison(pool, NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE);
+        ngx_destroy_pool(pool);
     }
 }
 

@@ -80,6 +80,7 @@ ngx_int_t ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
     ngx_int_t rc);
 
 ngx_int_t ngx_http_webpubsub_rest_route_init(ngx_conf_t *cf);
+void ngx_http_webpubsub_rest_exit_process(void);
 ngx_int_t ngx_http_webpubsub_rest_generate(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_str_t *hub,
     ngx_webpubsub_rest_args_t *args, ngx_http_webpubsub_rest_token_pt done,
