@@ -89,6 +89,10 @@ static ngx_http_webpubsub_ce_header_t  ngx_http_webpubsub_ce_headers[] = {
     { ngx_null_string, 0 }
 };
 
+/* 1 + the index of the first name of each length, 0 where there is none */
+static u_char  ngx_http_webpubsub_ce_first[
+                                  sizeof("webhook-request-origin")];
+
 
 ngx_int_t
 ngx_http_webpubsub_event_handler(ngx_http_request_t *r)
@@ -516,8 +520,15 @@ ngx_http_webpubsub_collect(ngx_http_request_t *r,
             continue;
         }
 
-        for (ch = ngx_http_webpubsub_ce_headers;
-             ch->name.len && ch->name.len <= h[i].key.len;
+        if (h[i].key.len >= sizeof(ngx_http_webpubsub_ce_first)
+            || ngx_http_webpubsub_ce_first[h[i].key.len] == 0)
+        {
+            continue;
+        }
+
+        for (ch = &ngx_http_webpubsub_ce_headers[
+                               ngx_http_webpubsub_ce_first[h[i].key.len] - 1];
+             ch->name.len == h[i].key.len;
              ch++)
         {
             if (ngx_http_webpubsub_header_is(&h[i], &ch->name)) {
@@ -819,6 +830,20 @@ ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
  * passed over after a byte or two.
  */
 
+void
+ngx_http_webpubsub_event_init_names(void)
+{
+    ngx_uint_t                       i;
+    ngx_http_webpubsub_ce_header_t  *ch;
+
+    for (i = 0, ch = ngx_http_webpubsub_ce_headers; ch->name.len; i++, ch++) {
+        if (ngx_http_webpubsub_ce_first[ch->name.len] == 0) {
+            ngx_http_webpubsub_ce_first[ch->name.len] = (u_char) (i + 1);
+        }
+    }
+}
+
+
 static ngx_int_t
 ngx_http_webpubsub_header_maybe(ngx_table_elt_t *h)
 {
@@ -850,6 +875,10 @@ ngx_http_webpubsub_header_is(ngx_table_elt_t *h, ngx_str_t *name)
 
     if (h->key.len != name->len) {
         return 0;
+    }
+
+    if (ngx_memcmp(h->lowcase_key, name->data, name->len) == 0) {
+        return 1;
     }
 
     for (i = 0; i < name->len; i++) {

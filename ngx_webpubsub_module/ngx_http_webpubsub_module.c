@@ -782,6 +782,8 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
+    ngx_http_webpubsub_event_init_names();
+
     /* before the rewrite module's: "return" may use the variables */
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);

@@ -228,6 +228,7 @@ ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
 
 
 ngx_int_t ngx_http_webpubsub_event_handler(ngx_http_request_t *r);
+void ngx_http_webpubsub_event_init_names(void);
 char *ngx_http_webpubsub_event_handler_flag(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_webpubsub_event_variable(ngx_http_request_t *r,

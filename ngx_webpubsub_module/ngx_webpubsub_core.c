@@ -2346,14 +2346,44 @@ ngx_webpubsub_jws_shaped(const unsigned char *s, size_t len)
 }
 
 
+/* every byte in lower-case hex, two digits each */
+static const char  ngx_webpubsub_hex_pairs[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+
 int
 ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
     const unsigned char mac[NGX_WEBPUBSUB_SHA256_LEN])
 {
-    int                   hi, lo, bad, found;
+    int                   found;
     size_t                i, count;
-    unsigned char         diff;
-    const unsigned char  *p, *end, *item, *hex;
+    uint64_t              w, diff, want[8], letters[8];
+    unsigned char        *hex;
+    const unsigned char  *p, *end, *item;
+
+    /*
+     * The MAC as the service writes it, in lower-case hex, compared 8
+     * digits at a time.  A byte of an item may differ from its digit only
+     * in bit 0x20, and only where the digit is a letter (bit 0x40 set):
+     * that admits the upper-case spelling and nothing else.
+     */
+
+    hex = (unsigned char *) want;
+
+    for (i = 0; i < NGX_WEBPUBSUB_SHA256_LEN; i++) {
+        memcpy(hex + 2 * i, &ngx_webpubsub_hex_pairs[2 * mac[i]], 2);
+    }
+
+    for (i = 0; i < 8; i++) {
+        letters[i] = (want[i] & 0x4040404040404040ULL) >> 1;
+    }
 
     p = value;
     end = value + len;
@@ -2371,9 +2401,10 @@ ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
         }
 
         /*
-         * An item of "sha256=" and 64 hex digits ends right after them
-         * (a hex digit is no separator), so it is taken without a search
-         * for its end; any other item is passed over as a list's.
+         * An item of "sha256=" and 64 bytes ending at a separator is
+         * compared whole.  Should it hold a separator, the items it holds
+         * are too short to be signatures, so it is passed over whole all
+         * the same; any other item is passed over as a list's.
          */
 
         if ((size_t) (end - p) >= NGX_WEBPUBSUB_SIGNATURE_LEN
@@ -2381,28 +2412,26 @@ ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
                 || ngx_webpubsub_list_sep(p[NGX_WEBPUBSUB_SIGNATURE_LEN]))
             && ngx_webpubsub_strcaseeq(p, sizeof("sha256=") - 1, "sha256="))
         {
-            hex = p + sizeof("sha256=") - 1;
+            item = p + sizeof("sha256=") - 1;
             diff = 0;
-            bad = 0;
 
-            for (i = 0; i < NGX_WEBPUBSUB_SHA256_LEN; i++) {
-                hi = ngx_webpubsub_hex[hex[2 * i]];
-                lo = ngx_webpubsub_hex[hex[2 * i + 1]];
-
-                bad |= (hi | lo) < 0;
-                diff |= (unsigned char) ((((hi & 0xf) << 4) | (lo & 0xf))
-                                         ^ mac[i]);
+            for (i = 0; i < 8; i++) {
+                memcpy(&w, item + 8 * i, sizeof(w));
+                diff |= (w ^ want[i]) & ~letters[i];
             }
 
-            if (!bad) {
-                found |= (diff == 0);
-                p += NGX_WEBPUBSUB_SIGNATURE_LEN;
-                continue;
-            }
+            found |= (diff == 0);
+            p += NGX_WEBPUBSUB_SIGNATURE_LEN;
+            continue;
         }
 
         (void) ngx_webpubsub_list_next(&p, end, &item);
     }
+
+    /*
+     * want is not cleansed: it is the signature the service sends in the
+     * clear, and the request's header holds the same bytes.
+     */
 
     return found;
 }

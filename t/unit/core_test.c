@@ -572,6 +572,13 @@ test_signature(void)
         { "sha256=1dfafa3c3f4b8f75ebe141d1510faf61 sha256=" SIG_ABC, 1 },
         { "sha256=1dfafa3c3f4b8f75ebe141d1510faf61 sha256=" SIG_ABC "0", 0 },
         { "sha256=" SIG_ABC_PREFIX ",sha256=" SIG_ABC, 1 },
+        /* either case, digit by digit; a digit is never a letter's case */
+        { "sha256=1DfAfA3c3F4b8F75eBe141D1510fAf61"
+          "8d27C0a46B40aD69481A46462422Ef64", 1 },
+        { "sha256=\x11" "dfafa3c3f4b8f75ebe141d1510faf61"
+          "8d27c0a46b40ad69481a46462422ef64", 0 },
+        { "sha256=1$fafa3c3f4b8f75ebe141d1510faf61"
+          "8d27c0a46b40ad69481a46462422ef64", 0 },
     };
     size_t               i;
     unsigned char        mac[32];
@@ -584,6 +591,40 @@ test_signature(void)
                                             strlen(v[i].value), mac)
               == v[i].match, v[i].value);
     }
+}
+
+
+/*
+ * Every byte value in every digit's place: only the digit itself, or its
+ * upper case where it is a letter, may keep the match.
+ */
+
+static void
+test_signature_bytes(void)
+{
+    int                  c, ok, want;
+    size_t               i, wrong;
+    unsigned char        mac[32], item[71];
+    ngx_webpubsub_str_t  key = S("abc");
+
+    ngx_webpubsub_hmac_sha256(&key, (const unsigned char *) "conn1", 5, mac);
+
+    memcpy(item, "sha256=" SIG_ABC, sizeof(item));
+    wrong = 0;
+
+    for (i = 7; i < sizeof(item); i++) {
+        for (c = 0; c < 256; c++) {
+            item[i] = (unsigned char) c;
+            want = (c == SIG_ABC[i - 7]
+                    || (SIG_ABC[i - 7] >= 'a' && c == SIG_ABC[i - 7] - 32));
+            ok = ngx_webpubsub_signature_match(item, sizeof(item), mac);
+            wrong += (ok != want);
+        }
+
+        item[i] = (unsigned char) SIG_ABC[i - 7];
+    }
+
+    check(wrong == 0, "signature: every byte in every digit's place");
 }
 
 
@@ -1620,6 +1661,7 @@ main(void)
     test_hub();
     test_event_type();
     test_signature();
+    test_signature_bytes();
     test_origin();
     test_jws_shaped();
     test_rest_requests();
