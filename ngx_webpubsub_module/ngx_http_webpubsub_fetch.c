@@ -189,6 +189,19 @@ ngx_http_webpubsub_create_main_conf(ngx_conf_t *cf)
 }
 
 
+/* postconfiguration: whether any location fetches, by then all known */
+
+ngx_uint_t
+ngx_http_webpubsub_fetch_used(ngx_conf_t *cf)
+{
+    ngx_http_webpubsub_fetch_conf_t  *fcf;
+
+    fcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webpubsub_module);
+
+    return fcf->fetches.nelts != 0;
+}
+
+
 /* postconfiguration: the zone, sized for the slots configured */
 
 ngx_int_t
@@ -201,14 +214,16 @@ ngx_http_webpubsub_fetch_init(ngx_conf_t *cf)
     ngx_http_webpubsub_fetch_t      **f;
     ngx_http_webpubsub_fetch_conf_t  *fcf;
 
-    ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_webpubsub_fetch_body_filter;
-
     fcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webpubsub_module);
 
     if (fcf->fetches.nelts == 0) {
         return NGX_OK;
     }
+
+    /* only the module's fetch subrequests are captured */
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_webpubsub_fetch_body_filter;
 
     fcf->offsets = ngx_palloc(cf->pool,
                               fcf->fetches.nelts * sizeof(ngx_uint_t));

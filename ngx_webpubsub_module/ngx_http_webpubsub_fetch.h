@@ -102,6 +102,7 @@ typedef struct {
 ngx_http_webpubsub_fetch_t *ngx_http_webpubsub_fetch_add(ngx_conf_t *cf,
     size_t size, ngx_str_t *identity);
 ngx_int_t ngx_http_webpubsub_fetch_init(ngx_conf_t *cf);
+ngx_uint_t ngx_http_webpubsub_fetch_used(ngx_conf_t *cf);
 
 ngx_int_t ngx_http_webpubsub_fetch(ngx_http_request_t *r,
     ngx_http_webpubsub_fetch_t *f, ngx_str_t *pass, ngx_uint_t force,

@@ -231,6 +231,15 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
 };
 
 
+/*
+ * What some location of the http block being configured needs, gathered
+ * as its locations are merged (after preconfiguration emptied it) and read
+ * at postconfiguration: a phase handler or filter no location needs is not
+ * installed, and costs other requests nothing.
+ */
+static ngx_uint_t  ngx_http_webpubsub_uses;
+
+
 static ngx_http_module_t  ngx_http_webpubsub_module_ctx = {
     ngx_http_webpubsub_add_variables,      /* preconfiguration */
     ngx_http_webpubsub_init,               /* postconfiguration */
@@ -719,6 +728,8 @@ ngx_http_webpubsub_add_variables(ngx_conf_t *cf)
 {
     ngx_http_variable_t  *var, *v;
 
+    ngx_http_webpubsub_uses = 0;
+
     for (v = ngx_http_webpubsub_vars; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
         if (var == NULL) {
@@ -764,21 +775,10 @@ ngx_http_webpubsub_exit_process(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_webpubsub_init(ngx_conf_t *cf)
 {
-    ngx_uint_t                  i;
+    ngx_uint_t                  i, n;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
-
-    /*
-     * Both run in the precontent phase, after the access phase: "satisfy
-     * any" can let an access handler's allow skip the others, and neither
-     * a forged event nor a misrouted REST token may get through that way.
-     */
-
-    static ngx_http_handler_pt  handlers[] = {
-        ngx_http_webpubsub_event_handler,
-        ngx_http_webpubsub_rest_route,
-        ngx_http_webpubsub_fetch_route
-    };
+    ngx_http_handler_pt         handlers[3];
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -786,14 +786,36 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
 
     /* before the rewrite module's: "return" may use the variables */
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
+    if (ngx_http_webpubsub_uses & NGX_HTTP_WEBPUBSUB_USES_PREFETCH) {
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ngx_http_webpubsub_token_prefetch;
     }
 
-    *h = ngx_http_webpubsub_token_prefetch;
+    /*
+     * These run in the precontent phase, after the access phase: "satisfy
+     * any" can let an access handler's allow skip the others, and neither
+     * a forged event nor a misrouted REST token may get through that way.
+     */
 
-    for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+    n = 0;
+
+    if (ngx_http_webpubsub_uses & NGX_HTTP_WEBPUBSUB_USES_EVENTS) {
+        handlers[n++] = ngx_http_webpubsub_event_handler;
+    }
+
+    if (ngx_http_webpubsub_uses & NGX_HTTP_WEBPUBSUB_USES_REST) {
+        handlers[n++] = ngx_http_webpubsub_rest_route;
+    }
+
+    if (ngx_http_webpubsub_fetch_used(cf)) {
+        handlers[n++] = ngx_http_webpubsub_fetch_route;
+    }
+
+    for (i = 0; i < n; i++) {
         h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
         if (h == NULL) {
             return NGX_ERROR;
@@ -806,7 +828,8 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return ngx_http_webpubsub_rest_init(cf);
+    return ngx_http_webpubsub_rest_init(cf,
+                          ngx_http_webpubsub_uses & NGX_HTTP_WEBPUBSUB_USES_REST);
 }
 
 
@@ -905,6 +928,20 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (ngx_http_webpubsub_merge_rest(cf, conf, prev) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->event_handler || conf->refuse_stray) {
+        ngx_http_webpubsub_uses |= NGX_HTTP_WEBPUBSUB_USES_EVENTS;
+    }
+
+    /* REST subrequests: of REST locations, and :generateToken's */
+
+    if (conf->rest_op != NULL || conf->token || conf->token_variables) {
+        ngx_http_webpubsub_uses |= NGX_HTTP_WEBPUBSUB_USES_REST;
+    }
+
+    if (conf->token_variables && conf->keys == NULL) {
+        ngx_http_webpubsub_uses |= NGX_HTTP_WEBPUBSUB_USES_PREFETCH;
     }
 
     if (!conf->token) {
