@@ -825,24 +825,45 @@ ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
 
 
 /*
+ * The index by length of ngx_http_webpubsub_ce_headers, at start: the
+ * lookup relies on the names being ordered by length and fitting it.
+ */
+
+ngx_int_t
+ngx_http_webpubsub_event_init_names(ngx_conf_t *cf)
+{
+    size_t                           len;
+    ngx_uint_t                       i;
+    ngx_http_webpubsub_ce_header_t  *ch;
+
+    len = 0;
+
+    for (i = 0, ch = ngx_http_webpubsub_ce_headers; ch->name.len; i++, ch++) {
+        if (ch->name.len < len
+            || ch->name.len >= sizeof(ngx_http_webpubsub_ce_first))
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "webpubsub: the CloudEvents header \"%V\" is out "
+                          "of order or too long", &ch->name);
+            return NGX_ERROR;
+        }
+
+        len = ch->name.len;
+
+        if (ngx_http_webpubsub_ce_first[len] == 0) {
+            ngx_http_webpubsub_ce_first[len] = (u_char) (i + 1);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * Whether a header can be one of ngx_http_webpubsub_ce_headers: all but
  * WebHook-Request-Origin begin with "ce-" (or "ce_"), so most headers are
  * passed over after a byte or two.
  */
-
-void
-ngx_http_webpubsub_event_init_names(void)
-{
-    ngx_uint_t                       i;
-    ngx_http_webpubsub_ce_header_t  *ch;
-
-    for (i = 0, ch = ngx_http_webpubsub_ce_headers; ch->name.len; i++, ch++) {
-        if (ngx_http_webpubsub_ce_first[ch->name.len] == 0) {
-            ngx_http_webpubsub_ce_first[ch->name.len] = (u_char) (i + 1);
-        }
-    }
-}
-
 
 static ngx_int_t
 ngx_http_webpubsub_header_maybe(ngx_table_elt_t *h)

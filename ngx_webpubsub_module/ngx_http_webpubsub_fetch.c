@@ -214,16 +214,14 @@ ngx_http_webpubsub_fetch_init(ngx_conf_t *cf)
     ngx_http_webpubsub_fetch_t      **f;
     ngx_http_webpubsub_fetch_conf_t  *fcf;
 
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_webpubsub_fetch_body_filter;
+
     fcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webpubsub_module);
 
     if (fcf->fetches.nelts == 0) {
         return NGX_OK;
     }
-
-    /* only the module's fetch subrequests are captured */
-
-    ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_webpubsub_fetch_body_filter;
 
     fcf->offsets = ngx_palloc(cf->pool,
                               fcf->fetches.nelts * sizeof(ngx_uint_t));

@@ -19,6 +19,7 @@
 
 static ngx_int_t ngx_http_webpubsub_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webpubsub_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_webpubsub_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webpubsub_init_module(ngx_cycle_t *cycle);
 static void ngx_http_webpubsub_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_webpubsub_create_loc_conf(ngx_conf_t *cf);
@@ -234,14 +235,20 @@ static ngx_command_t  ngx_http_webpubsub_commands[] = {
 /*
  * What some location of the http block being configured needs, gathered
  * as its locations are merged (after preconfiguration emptied it) and read
- * at postconfiguration: a phase handler or filter no location needs is not
- * installed, and costs other requests nothing.
+ * at postconfiguration: a phase handler no location needs is not
+ * installed, and costs other requests nothing.  (Body filters are
+ * installed always: their chain is one for the whole process, kept by
+ * connections of an older configuration too.)
  */
 static ngx_uint_t  ngx_http_webpubsub_uses;
 
+#define NGX_HTTP_WEBPUBSUB_USES_EVENTS    0x01
+#define NGX_HTTP_WEBPUBSUB_USES_REST      0x02
+#define NGX_HTTP_WEBPUBSUB_USES_PREFETCH  0x04
+
 
 static ngx_http_module_t  ngx_http_webpubsub_module_ctx = {
-    ngx_http_webpubsub_add_variables,      /* preconfiguration */
+    ngx_http_webpubsub_preconfiguration,   /* preconfiguration */
     ngx_http_webpubsub_init,               /* postconfiguration */
 
     ngx_http_webpubsub_create_main_conf,   /* create main configuration */
@@ -723,12 +730,21 @@ ngx_http_webpubsub_send_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* a new http block: nothing is needed yet */
+
+static ngx_int_t
+ngx_http_webpubsub_preconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_webpubsub_uses = 0;
+
+    return ngx_http_webpubsub_add_variables(cf);
+}
+
+
 static ngx_int_t
 ngx_http_webpubsub_add_variables(ngx_conf_t *cf)
 {
     ngx_http_variable_t  *var, *v;
-
-    ngx_http_webpubsub_uses = 0;
 
     for (v = ngx_http_webpubsub_vars; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
@@ -776,13 +792,15 @@ static ngx_int_t
 ngx_http_webpubsub_init(ngx_conf_t *cf)
 {
     ngx_uint_t                  i, n;
+    ngx_http_handler_pt         handlers[3];
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
-    ngx_http_handler_pt         handlers[3];
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    ngx_http_webpubsub_event_init_names();
+    if (ngx_http_webpubsub_event_init_names(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* before the rewrite module's: "return" may use the variables */
 
@@ -828,8 +846,7 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return ngx_http_webpubsub_rest_init(cf,
-                          ngx_http_webpubsub_uses & NGX_HTTP_WEBPUBSUB_USES_REST);
+    return ngx_http_webpubsub_rest_init(cf);
 }
 
 

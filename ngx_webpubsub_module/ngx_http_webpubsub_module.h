@@ -12,12 +12,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-
-/* what some location needs: its phase handlers and filters are installed */
-#define NGX_HTTP_WEBPUBSUB_USES_EVENTS    0x01
-#define NGX_HTTP_WEBPUBSUB_USES_REST      0x02
-#define NGX_HTTP_WEBPUBSUB_USES_PREFETCH  0x04
-
 #include "ngx_webpubsub_core.h"
 #include "ngx_webpubsub_rest.h"
 
@@ -234,7 +228,7 @@ ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
 
 
 ngx_int_t ngx_http_webpubsub_event_handler(ngx_http_request_t *r);
-void ngx_http_webpubsub_event_init_names(void);
+ngx_int_t ngx_http_webpubsub_event_init_names(ngx_conf_t *cf);
 char *ngx_http_webpubsub_event_handler_flag(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_webpubsub_event_variable(ngx_http_request_t *r,
@@ -253,7 +247,7 @@ char *ngx_http_webpubsub_rest(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf,
     ngx_http_webpubsub_loc_conf_t *prev);
-ngx_int_t ngx_http_webpubsub_rest_init(ngx_conf_t *cf, ngx_uint_t used);
+ngx_int_t ngx_http_webpubsub_rest_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_webpubsub_rest_route(ngx_http_request_t *sr);
 
 

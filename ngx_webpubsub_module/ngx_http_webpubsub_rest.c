@@ -1048,7 +1048,8 @@ ngx_http_webpubsub_rest_bearer(ngx_http_request_t *r)
 
 
 /*
- * A pool for the next call, and the one before the last freed: by now
+ * A pool for the next call, and the one before the last given back (to
+ * the worker's kept pools, or freed): by now
  * nothing refers to it (its subrequest ended a whole call ago, and every
  * request posted then has run), unless the subrequest is still postponed
  * in r's output, where it stays until r ends.
@@ -1178,6 +1179,10 @@ ngx_http_webpubsub_rest_exit_process(void)
         pool = ngx_http_webpubsub_rest_spare[--ngx_http_webpubsub_rest_nspare];
 
         ngx_http_webpubsub_unpoison(pool, NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE);
+
+        /* the log of the configuration that kept it may be gone */
+        pool->log = ngx_cycle->log;
+
         ngx_destroy_pool(pool);
     }
 }
@@ -1666,7 +1671,7 @@ ngx_http_webpubsub_capture(ngx_http_request_t *r, ngx_chain_t *in,
 
 
 ngx_int_t
-ngx_http_webpubsub_rest_init(ngx_conf_t *cf, ngx_uint_t used)
+ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
 {
     size_t                             i, j;
     const char                        *err;
@@ -1729,12 +1734,8 @@ ngx_http_webpubsub_rest_init(ngx_conf_t *cf, ngx_uint_t used)
 
     ngx_http_webpubsub_rest_generate_tpl.op = op;
 
-    /* only the module's REST subrequests are captured */
-
-    if (used) {
-        ngx_http_next_body_filter = ngx_http_top_body_filter;
-        ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
-    }
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
 
     return ngx_http_webpubsub_rest_route_init(cf);
 }

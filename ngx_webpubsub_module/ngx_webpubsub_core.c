@@ -2346,6 +2346,10 @@ ngx_webpubsub_jws_shaped(const unsigned char *s, size_t len)
 }
 
 
+/* the hex digits of a SHA-256 MAC, as 64-bit words */
+#define NGX_WEBPUBSUB_HEX_WORDS                                              \
+    (2 * NGX_WEBPUBSUB_SHA256_LEN / sizeof(uint64_t))
+
 /* every byte in lower-case hex, two digits each */
 static const char  ngx_webpubsub_hex_pairs[] =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -2364,7 +2368,9 @@ ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
 {
     int                   found;
     size_t                i, count;
-    uint64_t              w, diff, want[8], letters[8];
+    uint64_t              w, diff;
+    uint64_t              want[NGX_WEBPUBSUB_HEX_WORDS];
+    uint64_t              letters[NGX_WEBPUBSUB_HEX_WORDS];
     unsigned char        *hex;
     const unsigned char  *p, *end, *item;
 
@@ -2381,7 +2387,7 @@ ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
         memcpy(hex + 2 * i, &ngx_webpubsub_hex_pairs[2 * mac[i]], 2);
     }
 
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < NGX_WEBPUBSUB_HEX_WORDS; i++) {
         letters[i] = (want[i] & 0x4040404040404040ULL) >> 1;
     }
 
@@ -2415,8 +2421,8 @@ ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
             item = p + sizeof("sha256=") - 1;
             diff = 0;
 
-            for (i = 0; i < 8; i++) {
-                memcpy(&w, item + 8 * i, sizeof(w));
+            for (i = 0; i < NGX_WEBPUBSUB_HEX_WORDS; i++) {
+                memcpy(&w, item + sizeof(w) * i, sizeof(w));
                 diff |= (w ^ want[i]) & ~letters[i];
             }
 
@@ -2428,10 +2434,10 @@ ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
         (void) ngx_webpubsub_list_next(&p, end, &item);
     }
 
-    /*
-     * want is not cleansed: it is the signature the service sends in the
-     * clear, and the request's header holds the same bytes.
-     */
+    /* for a forged event, the valid signature exists nowhere else */
+
+    OPENSSL_cleanse(want, sizeof(want));
+    OPENSSL_cleanse(letters, sizeof(letters));
 
     return found;
 }

@@ -579,6 +579,9 @@ test_signature(void)
           "8d27c0a46b40ad69481a46462422ef64", 0 },
         { "sha256=1$fafa3c3f4b8f75ebe141d1510faf61"
           "8d27c0a46b40ad69481a46462422ef64", 0 },
+        /* 71 bytes up to a separator, holding one: passed over whole */
+        { "sha256=1dfafa3c3f4b8f75ebe141d1510faf61,"
+          "8d27c0a46b40ad69481a46462422ef6 sha256=" SIG_ABC, 1 },
     };
     size_t               i;
     unsigned char        mac[32];
