@@ -21,37 +21,20 @@ my $STRAY =
 my $t = WebPubSub::Nginx->new();
 $t->plan(8);
 
+# the checked location proxies to an app (a content handler: "return"
+# would answer before the check)
 sub conf {
     my ($http) = @_;
-    $t->write_conf(<<"EOF");
-%%GLOBALS%%
-
-events {
-}
-
-http {
-    %%GLOBALS_HTTP%%
-
-    $http
-
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-
-        # a content handler: "return" would answer before the check
-        location / {
-            proxy_pass http://127.0.0.1:%%PORT_1%%;
-        }
-    }
-
+    $t->write_conf($t->conf_location(<<"EOF",
+$http
     server {
         listen 127.0.0.1:%%PORT_1%%;
-
         location / {
             return 200 "app\\n";
         }
     }
-}
 EOF
+        'proxy_pass http://127.0.0.1:%%PORT_1%%;'));
 }
 
 sub post {
