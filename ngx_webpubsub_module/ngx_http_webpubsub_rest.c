@@ -1161,9 +1161,6 @@ ngx_http_webpubsub_rest_free_pool(void *data)
 
     ngx_reset_pool(pool);
 
-    /* the connection's log may be gone before the pool is taken again */
-    pool->log = ngx_cycle->log;
-
     ngx_http_webpubsub_rest_spare[ngx_http_webpubsub_rest_nspare++] = pool;
 
     ngx_http_webpubsub_poison(pool, NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE);
@@ -1180,7 +1177,10 @@ ngx_http_webpubsub_rest_exit_process(void)
 
         ngx_http_webpubsub_unpoison(pool, NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE);
 
-        /* the log of the configuration that kept it may be gone */
+        /*
+         * Its log was its last call's connection's, gone by now (a pool
+         * taken again gets its new call's).
+         */
         pool->log = ngx_cycle->log;
 
         ngx_destroy_pool(pool);
