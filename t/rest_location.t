@@ -18,6 +18,8 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 use JSON::PP;
+use IO::Select;
+use IO::Socket::INET;
 use Time::HiRes qw(time);
 use WebPubSub::Nginx;
 use RestRecorder;
@@ -158,7 +160,7 @@ EOF
 $t->run();
 # 2 that work, 5 for each of 7 refusals and 5 more about them, 1 after,
 # 16 on logging, 12 nginx -t cases
-$t->plan(2 + 5 * 7 + 5 + 1 + 16 + 12);
+$t->plan(2 + 2 + 5 * 7 + 5 + 1 + 16 + 12);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -235,6 +237,41 @@ my $r = send_text('/ok/send');
 is($r->{status}, 202, 'the internal location: 202');
 my ($e) = $rec->entries($rec->count - 1);
 ok($e->{auth}{ok}, 'the internal location: the service accepts the token');
+
+# An answer without a body is its header alone (sent in one pass): two
+# calls on one keep-alive connection come back as two whole answers, each
+# with Content-Length 0 and not a byte after its header.
+{
+    my $n0 = $rec->count;
+    my $req = "POST /ok/send HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        . "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+    my $s = IO::Socket::INET->new(Proto => 'tcp', PeerAddr => '127.0.0.1',
+        PeerPort => $t->port(0), Timeout => 5);
+    print {$s} $req . $req;
+    $s->flush;
+    my $resp = '';
+    my $sel = IO::Select->new($s);
+    my $deadline = time() + 10;
+    while (time() < $deadline
+           && (() = $resp =~ /\r\n\r\n/g) < 2
+           && $sel->can_read($deadline - time()))
+    {
+        last unless sysread($s, my $buf, 65536);
+        $resp .= $buf;
+    }
+    # anything more (a body, a stray last chunk) would come within moments
+    my $more;
+    $resp .= $more if $sel->can_read(0.3) && sysread($s, $more, 65536);
+    close $s;
+    my @answers = split /(?<=\r\n\r\n)/, $resp;
+    ok(@answers == 2
+       && (grep { m{^HTTP/1\.1 202 .*\r\nContent-Length: 0\r\n}s
+                  && !/Transfer-Encoding/i } @answers) == 2,
+        'two calls on one connection: two 202 answers, Content-Length 0, '
+        . 'nothing after either header')
+        or diag($resp);
+    is($rec->count - $n0, 2, 'two calls on one connection: both sent');
+}
 
 ###############################################################################
 # ways a call can go astray
