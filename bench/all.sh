@@ -43,7 +43,7 @@ out="$top/build/bench"
 tsv="$out/results.tsv"
 png="$out/results.png"
 key="bench-key-0123456789abcdef"
-# the ports, all on 127.0.0.1, from BENCH_BASE_PORT on (14 of them)
+# the ports, all on 127.0.0.1, from BENCH_BASE_PORT on (17 of them)
 base=${BENCH_BASE_PORT:-18110}
 nport=$base                 # negotiate.sh: nginx, +1 the Node server
 gport=$((base + 2))         # gateway.sh: front, +1 upstream
@@ -53,6 +53,10 @@ cport=$((base + 8))         # nginx under callgrind (the gateway's upstream
                             # and REST's stand-in on their ports again)
 eport=$((base + 9))         # entra.sh: front, +1 stand-in, +2 its https
 sport=$((base + 12))        # status.sh: without counters, +1 with them
+                            # side by side, the second nginx of:
+ntwin=$((base + 14))        #   negotiate.sh
+gtwin=$((base + 15))        #   gateway.sh
+rtwin=$((base + 16))        #   rest.sh
 njs=/usr/lib/nginx/modules/ngx_http_js_module.so
 export NODE_PATH="$top/t/node_modules"
 
@@ -82,10 +86,10 @@ rm -f "$tsv" "$png" "$out/results.txt"
 
 # every port free before anything starts (curl: 7 = connection refused)
 p=$base
-while [ $p -le $((base + 13)) ]; do
+while [ $p -le $((base + 16)) ]; do
     st=0; curl -s -m 2 -o /dev/null "http://127.0.0.1:$p/" || st=$?
     [ $st = 7 ] || fail "port $p on 127.0.0.1 is in use; set BENCH_BASE_PORT" \
-        "to the first of 14 free ports"
+        "to the first of 17 free ports"
     p=$((p + 1))
 done
 
@@ -103,14 +107,15 @@ if [ "$(echo "$load > 0.5" | bc -l)" = 1 ]; then
          "instruction counts are not" | tee -a "$out/results.txt" >&2
 fi
 
-# run NAME PORT LIMIT SCRIPT: a bench script on ports from PORT on, with
-# its output in build/bench/NAME.log
+# run NAME PORT TWIN LIMIT SCRIPT: a bench script on ports from PORT on,
+# and TWIN for the second nginx side by side, with its output in
+# build/bench/NAME.log
 run() {
-    name=$1; port=$2; limit=$3; shift 3
+    name=$1; port=$2; twin=$3; limit=$4; shift 4
     echo
     echo "== $name (at most ${limit}s)"
     status=0
-    BENCH_PORT=$port BENCH_NODE_PORT=$((port + 1)) \
+    BENCH_PORT=$port BENCH_NODE_PORT=$((port + 1)) BENCH_TWIN_PORT=$twin \
         timeout "$limit" "$@" "$secs" "$rounds" > "$out/$name.log" 2>&1 \
         || status=$?
     sed 's/^/   /' "$out/$name.log"
@@ -187,11 +192,12 @@ check_rest
 # limits: the runs (secs * rounds seconds of each side of a comparison,
 # in 1 s pairs or in rounds; twice that with the wait for idle CPUs and
 # wrk's start), 2 setups, plus starting and checking
-run negotiate $nport $((secs * rounds * 14 + 300)) "$top/bench/negotiate.sh"
-run gateway $gport $((secs * rounds * 8 + 200)) "$top/bench/gateway.sh"
-run rest $rport $((secs * rounds * 20 + 300)) "$top/bench/rest.sh"
-run entra $eport $((secs * rounds * 8 + 180)) "$top/bench/entra.sh"
-run status $sport $((secs * rounds * 4 + 120)) "$top/bench/status.sh"
+run negotiate $nport $ntwin $((secs * rounds * 18 + 300)) \
+    "$top/bench/negotiate.sh"
+run gateway $gport $gtwin $((secs * rounds * 12 + 200)) "$top/bench/gateway.sh"
+run rest $rport $rtwin $((secs * rounds * 34 + 300)) "$top/bench/rest.sh"
+run entra $eport - $((secs * rounds * 8 + 180)) "$top/bench/entra.sh"
+run status $sport - $((secs * rounds * 4 + 120)) "$top/bench/status.sh"
 
 # --- instructions (callgrind) -------------------------------------------
 
@@ -456,13 +462,27 @@ rps2() {
     rps "$1" "$2" "$3" "$4" unpinned "$6"
 }
 
-rps2 "negotiate vs return 200 of the same-size JSON" negotiate \
+# rps3 NAME SHORT BASELINE RESULT SIDE_GOAL UNPINNED_GOAL: pinned in
+# turns, pinned side by side, and unpinned; the pinned goal is judged side
+# by side, where the same code gives the same ratio from run to run (see
+# the rows of the proxy_pass against itself)
+rps3() {
+    rps "$1" "$2" "$3" "$4" pinned -
+    rps "$1" "$2" "$3" "$4" side "$5"
+    rps "$1" "$2" "$3" "$4" unpinned "$6"
+}
+
+rps3 "negotiate vs return 200 of the same-size JSON" negotiate \
     "return 200" negotiate/ceiling 0.90 0.85
-rps2 "webhook gateway vs keepalive proxy_pass" gateway \
+rps3 "webhook gateway vs keepalive proxy_pass" gateway \
     proxy_pass gateway 0.95 0.95
-rps2 "REST location vs direct proxy_pass" REST proxy_pass rest 0.92 0.9
-rps2 "REST location, a new URL each call, vs proxy_pass" "REST new URL" \
+rps3 "REST location vs direct proxy_pass" REST proxy_pass rest 0.92 0.9
+rps3 "REST location, a new URL each call, vs proxy_pass" "REST new URL" \
     proxy_pass rest/new 0.92 0.9
+rps "the direct proxy_pass against itself (how far apart the same is)" \
+    "proxy_pass itself" proxy_pass rest/same pinned -
+rps "the direct proxy_pass against itself (how far apart the same is)" \
+    "proxy_pass itself" proxy_pass rest/same side -
 rps "REST with a cached Entra ID token vs with a key" "Entra / key" \
     "access key" entra unpinned 0.95
 rps "negotiate with webpubsub_status counters vs without" counters \
@@ -514,7 +534,9 @@ echo "== results: $rounds rounds of ${secs}s, 1 nginx worker," \
 echo "   requests/s (ratio = measured / baseline, higher is better) and the"
 echo "   server's CPU time per request in us (utime+stime / requests, lower"
 echo "   is better); pinned: the server alone on CPU 0, wrk and helpers on"
-echo "   CPU 1; unpinned: where the scheduler puts them"
+echo "   CPU 1, the baseline and the module in turns; side: pinned, the two"
+echo "   side by side at the same moments on CPU 0, r/s per second of CPU;"
+echo "   unpinned: where the scheduler puts them"
 echo
 awk -F '\t' '
 $1 == "rps" {

@@ -1,7 +1,8 @@
 # build/bench/results.tsv (written by bench/all.sh) as four bar charts:
 #   top left      measured / baseline req/s against plain nginx doing the
 #                 same job without the module (return 200, proxy_pass),
-#                 each setup (pinned, unpinned) a bar, with its goal
+#                 each setup (pinned in turns, side by side, unpinned) a
+#                 bar, with its goal where it has one
 #   top right     the same against the other ways to do it (njs, the SDK
 #                 in Node), logarithmic, from 1 (as fast as the baseline)
 #   bottom left   the server's CPU time per request of the top left rows,
@@ -38,8 +39,10 @@ GOAL = 15; VERDICT = 16
 
 # rows of requests per second with a ratio: against plain nginx when they
 # have a goal, against the other ways to do it when not
-plain(x) = strcol(KIND) eq "rps" && strcol(RATIO) ne "-" && strcol(GOAL) ne "-"
-other(x) = strcol(KIND) eq "rps" && strcol(RATIO) ne "-" && strcol(GOAL) eq "-"
+alt(x) = strcol(BNAME) eq "njs" || strcol(BNAME) eq "Node SDK"
+plain(x) = strcol(KIND) eq "rps" && strcol(RATIO) ne "-" && !alt(0)
+other(x) = strcol(KIND) eq "rps" && strcol(RATIO) ne "-" && alt(0)
+goal(x) = strcol(GOAL) eq "-" ? "" : "\n>= ".strcol(GOAL)." ".strcol(VERDICT)
 cpu(x) = plain(0) && strcol(BUS) ne "-" && strcol(MUS) ne "-"
 instr(x) = strcol(KIND) eq "instr" && strcol(SHORT) ne "njs"
 label(x) = strcol(SHORT)."\n".strcol(SETUP)
@@ -70,11 +73,11 @@ a = -1; b = -1; c = -1; d = -1
 plot tsv skip 1 using (plain(0) ? (a = a + 1, a) : NaN):RATIO:(w) \
          with boxes lc rgb "#4878a8" notitle, \
      1 with lines dt 2 lc rgb "#888888" notitle, \
-     tsv skip 1 using (plain(0) ? (b = b + 1, b - w / 2 - 0.06) : NaN):GOAL:(w + 0.12):(0) \
+     tsv skip 1 using (plain(0) ? (b = b + 1, strcol(GOAL) ne "-" ? b - w / 2 - 0.06 : NaN) : NaN):(strcol(GOAL) ne "-" ? column(GOAL) : NaN):(w + 0.12):(0) \
          with vectors nohead lw 3 lc rgb "#c03030" notitle, \
      tsv skip 1 using (plain(0) ? (c = c + 1, c) : NaN):RATIO:(sprintf("%.3f", column(RATIO))) \
          with labels offset 0,-1 tc rgb "white" notitle, \
-     tsv skip 1 using (plain(0) ? (d = d + 1, d) : NaN):(0):(label(0)."\n>= ".strcol(GOAL)." ".strcol(VERDICT)) \
+     tsv skip 1 using (plain(0) ? (d = d + 1, d) : NaN):(0):(label(0).goal(0)) \
          with labels offset 0,-2.2 notitle
 
 # --- against njs and the SDK, log scale from 1 --------------------------

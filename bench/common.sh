@@ -350,6 +350,131 @@ bench_compare() {
     rounds=$_saved
 }
 
+# --- side by side -------------------------------------------------------
+#
+# Pairs in turns leave a pair's two runs a second apart, and on a shared
+# virtual machine the CPU's speed moves within that second: one pair's
+# ratio can be 0.6 and the next 1.2 with the same code.  Side by side, the
+# baseline and the module are measured at the same moments instead: two
+# nginx of the same configuration, both workers on CPU 0, each loaded by
+# its own wrk on CPU 1 at once, so that whatever slows CPU 0 slows both.
+# Each is measured by the CPU time its worker spent (the kernel's
+# nanosecond count, /proc/PID/schedstat) for the requests it answered:
+# "r/s" there is requests per second of CPU, what the worker would serve
+# with CPU 0 to itself, and the ratio is that of the module over that of
+# the baseline.  The two nginx swap roles every run, so that neither the
+# order they were started in nor which wrk came first favours one side.
+
+# bench_twin DIR PORT TWIN_PORT: a second nginx of DIR/nginx.conf, in
+# DIR-twin, the same but for its port, its pid file and its error log;
+# stopped at exit
+bench_twin() {
+    _tw="$1-twin"
+    mkdir -p "$_tw"
+    sed -e "s|listen 127.0.0.1:$2;|listen 127.0.0.1:$3;|" \
+        -e "s|^pid .*|pid $_tw/nginx.pid;|" \
+        -e "s|^error_log .*|error_log $_tw/error.log warn;|" \
+        "$1/nginx.conf" > "$_tw/nginx.conf"
+    [ "$(grep -c "listen 127.0.0.1:$3;" "$_tw/nginx.conf")" = 1 ] \
+        || { echo "bench_twin: $1/nginx.conf does not listen on $2" >&2
+             exit 1; }
+    bench_start "$_tw"
+}
+
+# bench_ns PID: the CPU time PID has run, in ns (/proc/PID/schedstat)
+bench_ns() {
+    cut -d' ' -f1 "/proc/$1/schedstat"
+}
+
+# bench_side NAME BASE_NAME BASE_PATH MOD_NAME MOD_PATH PID1 PORT1 PID2
+#     PORT2 [wrk options...]: the baseline's PATH and the module's side by
+# side on the nginx of PID1 (a worker) at PORT1 and that of PID2 at PORT2,
+# in as many runs of BENCH_SIDE_SECS (2 s) as bench_compare has pairs;
+# the ratio is the median of the runs' ratios.  Pinned setup only.
+bench_side() {
+    _cn=$1; _bn=$2; _bpath=$3; _mn=$4; _mpath=$5
+    _sp1=$6; _so1=$7; _sp2=$8; _so2=$9
+    shift 9
+    _ss=${BENCH_SIDE_SECS:-2}
+    _np=$((secs * rounds / ${BENCH_PAIR_SECS:-1}))
+    [ "$_np" -ge 1 ] || _np=1
+    bench_check_cpu "$_sp1" "$_cn: the first nginx"
+    bench_check_cpu "$_sp2" "$_cn: the second nginx"
+    _f="${TMPDIR:-/tmp}/bench_side.$$"
+    _saved_setup=$setup
+    setup=side
+    bench_acc_reset
+    _ratios=
+    echo "$_np runs of ${_ss}s, side by side, the two nginx swapping roles"
+    printf '%-6s %12s %8s %12s %8s %7s   (%s)\n' run "$_bn" "us/req" \
+        "$_mn" "us/req" ratio "r/s: per second of CPU"
+    r=1
+    while [ $r -le "$_np" ]; do
+        if [ $((r % 2)) = 1 ]; then
+            _bp=$_sp1; _bo=$_so1; _mp=$_sp2; _mo=$_so2
+        else
+            _bp=$_sp2; _bo=$_so2; _mp=$_sp1; _mo=$_so1
+        fi
+        bench_settle
+        _bt0=$(bench_ns "$_bp"); _mt0=$(bench_ns "$_mp")
+        timeout --foreground $((_ss + 30)) \
+            taskset -c "${BENCH_WRK_CPU:-1}" wrk -t1 -c32 -d"${_ss}s" "$@" \
+            "http://127.0.0.1:$_bo$_bpath" > "$_f.b" 2>&1 &
+        _bw=$!
+        timeout --foreground $((_ss + 30)) \
+            taskset -c "${BENCH_WRK_CPU:-1}" wrk -t1 -c32 -d"${_ss}s" "$@" \
+            "http://127.0.0.1:$_mo$_mpath" > "$_f.m" 2>&1 &
+        _mw=$!
+        _st=0
+        wait "$_bw" || _st=1
+        wait "$_mw" || _st=1
+        _bt=$(($(bench_ns "$_bp") - _bt0)); _mt=$(($(bench_ns "$_mp") - _mt0))
+        _bo_out=$(cat "$_f.b"); _mo_out=$(cat "$_f.m")
+        rm -f "$_f.b" "$_f.m"
+        [ $_st = 0 ] || { echo "wrk failed or timed out, side by side:" \
+                          "$_bpath, $_mpath" >&2; exit 1; }
+        case "$_bo_out$_mo_out" in
+        *Non-2xx*)
+            echo "wrong answers side by side ($_bpath, $_mpath):" >&2
+            echo "$_bo_out$_mo_out" | grep Non-2xx >&2
+            exit 1 ;;
+        esac
+        for _x in "$_bo_out" "$_mo_out"; do
+            echo "$_x" | grep 'Socket errors' | sed 's/^/warning: /' >&2 \
+                || true
+        done
+        _bn_r=$(echo "$_bo_out" | awk '/ requests in / { print $1 }')
+        _mn_r=$(echo "$_mo_out" | awk '/ requests in / { print $1 }')
+        [ "${_bn_r:-0}" -gt 0 ] && [ "${_mn_r:-0}" -gt 0 ] \
+            && [ "$_bt" -gt 0 ] && [ "$_mt" -gt 0 ] \
+            || { echo "side by side: no requests or no CPU time" >&2; exit 1; }
+        # as bench_acc's: requests per second of CPU, requests, and the
+        # CPU time in clock ticks (for the means)
+        _b=$(echo "$_bn_r $_bt" | awk -v t="$clk_tck" \
+            '{ printf "%.1f %d %.6f", $1 * 1e9 / $2, $1, $2 * t / 1e9 }')
+        _m=$(echo "$_mn_r $_mt" | awk -v t="$clk_tck" \
+            '{ printf "%.1f %d %.6f", $1 * 1e9 / $2, $1, $2 * t / 1e9 }')
+        bench_acc b $_b
+        bench_acc m $_m
+        bench_row "$r" $_b $_m
+        _ratios="$_ratios $(echo "$_m $_b" \
+            | awk '{ printf "%.5f", $1 / $4 }')"
+        r=$((r + 1))
+    done
+    set -- $(for _x in $_ratios; do echo "$_x"; done | sort -n | awk '
+        { v[NR] = $1 }
+        END { if (NR % 2) m = v[(NR + 1) / 2]
+              else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+              q1 = v[int(NR / 4) + 1]; q3 = v[NR - int(NR / 4)]
+              printf "%.3f %.3f %.3f\n", m, q1, q3 }')
+    echo "the runs' ratios: median $1, middle half $2 to $3"
+    _saved=$rounds
+    rounds=$_np
+    bench_all "$_cn" "$1"
+    rounds=$_saved
+    setup=$_saved_setup
+}
+
 # accumulators of the rounds, per side (b: baseline, m: measured)
 bench_acc_reset() {
     _b_rps=0; _b_n=0; _b_t=0; _m_rps=0; _m_n=0; _m_t=0
@@ -362,7 +487,8 @@ bench_acc() {
     if [ "$4" = - ]; then
         eval "_$1_t=-"
     else
-        eval "[ \"\$_$1_t\" = - ] || _$1_t=\$((_$1_t + $4))"
+        # ticks may be fractions (bench_side's come from nanoseconds)
+        eval "[ \"\$_$1_t\" = - ] || _$1_t=\$(echo \"\$_$1_t + $4\" | bc -l)"
     fi
 }
 

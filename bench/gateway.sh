@@ -13,6 +13,7 @@ rounds=${2:-3}
 dir="$top/build/bench/gateway"
 port=${BENCH_PORT:-18091}
 uport=$((port + 1))
+tport=${BENCH_TWIN_PORT:-$((port + 100))}  # side by side: the front's twin
 key="bench-key-0123456789abcdef"
 
 bench_tools
@@ -113,6 +114,17 @@ for setup in $(bench_setups); do
         "wrk -t1 -c32, $setup"
     bench_compare gateway proxy_pass "$wpid" "http://127.0.0.1:$port/plain/" \
         gateway "$wpid" "http://127.0.0.1:$port/gated/" -s "$dir/event.lua"
+
+    if [ "$setup" = pinned ]; then
+        bench_twin "$dir/front" "$port" "$tport"
+        bench_wait "http://127.0.0.1:$tport/plain/"
+        tpid=$(bench_worker "$dir/front-twin")
+        echo
+        echo "gateway: signed POST, side by side (bench/common.sh)"
+        bench_side gateway proxy_pass /plain/ gateway /gated/ \
+            "$wpid" "$port" "$tpid" "$tport" -s "$dir/event.lua"
+        bench_quit "$dir/front-twin"
+    fi
 
     bench_quit "$dir/front"
     bench_quit "$dir/upstream"

@@ -22,6 +22,7 @@ rounds=${2:-3}
 dir="$top/build/bench/negotiate"
 port=${BENCH_PORT:-18090}
 nport=${BENCH_NODE_PORT:-18093}
+tport=${BENCH_TWIN_PORT:-$((port + 100))}  # side by side: the twin
 endpoint=https://contoso.webpubsub.azure.com
 key="bench-key-0123456789abcdef"
 hub=chat
@@ -121,6 +122,17 @@ for setup in $(bench_setups); do
     bench_compare negotiate/ceiling ceiling "$wpid" \
         "http://127.0.0.1:$port/ceiling" \
         negotiate "$wpid" "http://127.0.0.1:$port/negotiate?id=alice"
+
+    if [ "$setup" = pinned ]; then
+        bench_twin "$dir" "$port" "$tport"
+        bench_wait "http://127.0.0.1:$tport/ceiling"
+        twpid=$(bench_worker "$dir-twin")
+        echo
+        echo "negotiate against return 200, side by side (bench/common.sh)"
+        bench_side negotiate/ceiling ceiling /ceiling \
+            negotiate "/negotiate?id=alice" "$wpid" "$port" "$twpid" "$tport"
+        bench_quit "$dir-twin"
+    fi
 
     echo
     echo "negotiate against njs and Node, $rounds rounds of ${secs}s:"

@@ -17,6 +17,7 @@ rounds=${2:-3}
 dir="$top/build/bench/rest"
 port=${BENCH_PORT:-18095}
 sport=$((port + 1))
+tport=${BENCH_TWIN_PORT:-$((port + 100))}  # side by side: the front's twin
 key="bench-key-0123456789abcdef"
 
 bench_tools
@@ -89,12 +90,13 @@ wrk.body = "Hello"
 wrk.headers["Content-Type"] = "text/plain"
 END
 
-# every call to another group: another URL, so no token is reused
+# every call to another group: another URL, so no token is reused; the
+# path is the one wrk was given (the baseline's, or the module's)
 cat > "$dir/send-group.lua" <<END
 local i = 0
 request = function()
     i = i + 1
-    return wrk.format("POST", "/rest-group?g=room-" .. i,
+    return wrk.format("POST", wrk.path .. "?g=room-" .. i,
                       { ["Content-Type"] = "text/plain" }, "Hello")
 end
 END
@@ -143,6 +145,34 @@ for setup in $(bench_setups); do
         "http://127.0.0.1:$port/direct" \
         webpubsub_rest "$wpid" "http://127.0.0.1:$port/rest-group" \
         -s "$dir/send-group.lua"
+
+    if [ "$setup" = pinned ]; then
+        echo
+        echo "rest: the direct proxy_pass against itself, in turns (how far" \
+            "apart two runs of the same are)"
+        bench_compare rest/same proxy_pass "$wpid" \
+            "http://127.0.0.1:$port/direct" \
+            proxy_pass "$wpid" "http://127.0.0.1:$port/direct" \
+            -s "$dir/send.lua"
+
+        bench_twin "$dir/front" "$port" "$tport"
+        bench_wait -X POST -H 'Content-Type: text/plain' -d Hello \
+            "http://127.0.0.1:$tport/rest"
+        tpid=$(bench_worker "$dir/front-twin")
+        echo
+        echo "rest: send_to_all, side by side (bench/common.sh)"
+        bench_side rest proxy_pass /direct webpubsub_rest /rest \
+            "$wpid" "$port" "$tpid" "$tport" -s "$dir/send.lua"
+        echo
+        echo "rest: send_to_group to a new group every call, side by side"
+        bench_side rest/new proxy_pass /direct webpubsub_rest /rest-group \
+            "$wpid" "$port" "$tpid" "$tport" -s "$dir/send-group.lua"
+        echo
+        echo "rest: the direct proxy_pass against itself, side by side"
+        bench_side rest/same proxy_pass /direct proxy_pass /direct \
+            "$wpid" "$port" "$tpid" "$tport" -s "$dir/send.lua"
+        bench_quit "$dir/front-twin"
+    fi
 
     bench_quit "$dir/front"
     bench_quit "$dir/service"
