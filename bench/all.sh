@@ -479,9 +479,9 @@ rps3 "webhook gateway vs keepalive proxy_pass" gateway \
 rps3 "REST location vs direct proxy_pass" REST proxy_pass rest 0.92 0.9
 rps3 "REST location, a new URL each call, vs proxy_pass" "REST new URL" \
     proxy_pass rest/new 0.92 0.9
-rps "the direct proxy_pass against itself (how far apart the same is)" \
+rps "direct proxy_pass against itself (noise of the method)" \
     "proxy_pass itself" proxy_pass rest/same pinned -
-rps "the direct proxy_pass against itself (how far apart the same is)" \
+rps "direct proxy_pass against itself (noise of the method)" \
     "proxy_pass itself" proxy_pass rest/same side -
 rps "REST with a cached Entra ID token vs with a key" "Entra / key" \
     "access key" entra unpinned 0.95
