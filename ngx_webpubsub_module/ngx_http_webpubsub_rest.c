@@ -151,6 +151,7 @@ static void ngx_http_webpubsub_rest_fill_header(ngx_table_elt_t *h,
 static void ngx_http_webpubsub_rest_log_service(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_uint_t level, ngx_uint_t status,
     const char *what);
+static ngx_int_t ngx_http_webpubsub_rest_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_rest_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static void ngx_http_webpubsub_rest_resume(ngx_http_request_t *r);
@@ -167,6 +168,7 @@ static ngx_int_t ngx_http_webpubsub_rest_fail(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_uint_t status, char *reason);
 
 
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
 
 static ngx_pool_t  *ngx_http_webpubsub_rest_spare[
@@ -1566,6 +1568,29 @@ ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
 }
 
 
+/*
+ * A call's answer goes to the module alone, which reads its status and
+ * headers where the upstream put them: no other filter has anything to
+ * do with it (the last one, for a subrequest, only marks it sent), and
+ * to run them all would be a second pass through every module's
+ * configuration on each call.
+ */
+
+static ngx_int_t
+ngx_http_webpubsub_rest_header_filter(ngx_http_request_t *r)
+{
+    if (r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_webpubsub_rest_done)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    r->header_sent = 1;
+
+    return NGX_OK;
+}
+
+
 /* the body of a call, kept by ngx_http_webpubsub_capture() */
 
 static ngx_int_t
@@ -1733,6 +1758,9 @@ ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
     }
 
     ngx_http_webpubsub_rest_generate_tpl.op = op;
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_webpubsub_rest_header_filter;
 
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
