@@ -1,4 +1,5 @@
-# build/bench/results.tsv (written by bench/all.sh) as four bar charts:
+# build/bench/results.tsv (written by bench/all.sh) as four bar charts, the
+# two on the left wider:
 #   top left      measured / baseline req/s against plain nginx doing the
 #                 same job without the module (return 200, proxy_pass),
 #                 each setup (pinned in turns, side by side, unpinned) a
@@ -18,9 +19,9 @@ if (!exists("out")) out = "build/bench/results.png"
 if (!exists("title")) title = ""
 
 if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-    set terminal pngcairo size 1900,1100 font "DejaVu Sans,9" noenhanced
+    set terminal pngcairo size 2600,1150 font "DejaVu Sans,9" noenhanced
 } else {
-    set terminal png size 1900,1100 noenhanced
+    set terminal png size 2600,1150 noenhanced
 }
 set output out
 
@@ -58,11 +59,14 @@ ni = STATS_records
 
 w = 0.6
 
-set multiplot layout 2,2 title "ngx_webpubsub_module: each figure beside a baseline of the same run, same machine\n".title
+# the left panels hold a bar for each setup of each comparison: the wider
+set multiplot title "ngx_webpubsub_module: each figure beside a baseline of the same run, same machine\n".title
+LW = 0.66; TOP = 0.47; H = 0.47
 set bmargin 5
 unset xtics
 
 # --- against plain nginx, with goals ------------------------------------
+set origin 0, TOP; set size LW, H
 set title "measured / baseline req/s against plain nginx (red: the goal)"
 set ylabel "ratio"
 set yrange [0:1.2]
@@ -81,6 +85,7 @@ plot tsv skip 1 using (plain(0) ? (a = a + 1, a) : NaN):RATIO:(w) \
          with labels offset 0,-2.2 notitle
 
 # --- against njs and the SDK, log scale from 1 --------------------------
+set origin LW, TOP; set size 1 - LW, H
 set title "measured / baseline req/s against njs and the official SDK (Node)"
 set ylabel "ratio (log scale)"
 set logscale y
@@ -99,6 +104,7 @@ plot tsv skip 1 using (other(0) ? (a = a + 1, a) : NaN):(1):(a - w / 2):(a + w /
 unset logscale y
 
 # --- CPU time per request -----------------------------------------------
+set origin 0, 0; set size LW, H
 set title "the server's CPU time per request, µs (grey: baseline, blue: measured)"
 set ylabel "µs per request"
 set yrange [0:*]
@@ -119,7 +125,8 @@ plot tsv skip 1 using (cpu(0) ? (a = a + 1, a - h / 2) : NaN):BUS:(h) \
          with labels offset 0,-1.5 notitle
 
 # --- instructions above the baseline ------------------------------------
-set title "instructions above the baseline (callgrind; blue: outside SHA-256's block function, orange: in it; red: the goal)"
+set origin LW, 0; set size 1 - LW, H
+set title "instructions above the baseline (callgrind; blue: outside SHA-256's block function,\norange: in it; red: the goal)"
 set ylabel "instructions per request (token)"
 set yrange [0:*]
 set xrange [-0.6:ni - 0.4]
