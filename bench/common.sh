@@ -326,28 +326,38 @@ bench_compare() {
             _m=$(bench_run "$_mp" "$@" "$_mu")
             _b=$(bench_run "$_bp" "$@" "$_bu")
         fi
-        bench_acc b $_b
-        bench_acc m $_m
-        bench_row "$r" $_b $_m
-        _ratios="$_ratios $(echo "$_m $_b" \
-            | awk '{ printf "%.5f", $1 / $4 }')"
+        bench_pair "$r" $_b $_m
         r=$((r + 1))
     done
     secs=$_saved
-    # the median, and the middle half of the ratios: how far one pair is
-    # from the next on this machine
-    set -- $(for _x in $_ratios; do echo "$_x"; done | sort -n | awk '
+    bench_median pairs
+    _saved=$rounds
+    rounds=$_np
+    bench_all "$_cn" "$_median"
+    rounds=$_saved
+}
+
+# bench_pair ROUND B_RPS B_N B_TICKS M_RPS M_N M_TICKS: a pair's (or a run's)
+# figures into the means, its line, and its ratio into $_ratios
+bench_pair() {
+    bench_acc b "$2" "$3" "$4"
+    bench_acc m "$5" "$6" "$7"
+    bench_row "$@"
+    _ratios="$_ratios $(echo "$5 $2" | awk '{ printf "%.5f", $1 / $2 }')"
+}
+
+# bench_median WHAT: the median of $_ratios into $_median, printed with
+# the middle half of the ratios: how far one pair (or run) is from the
+# next on this machine
+bench_median() {
+    set -- "$1" $(for _x in $_ratios; do echo "$_x"; done | sort -n | awk '
         { v[NR] = $1 }
         END { if (NR % 2) m = v[(NR + 1) / 2]
               else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
               q1 = v[int(NR / 4) + 1]; q3 = v[NR - int(NR / 4)]
               printf "%.3f %.3f %.3f\n", m, q1, q3 }')
-    _median=$1
-    echo "the pairs' ratios: median $1, middle half $2 to $3"
-    _saved=$rounds
-    rounds=$_np
-    bench_all "$_cn" "$_median"
-    rounds=$_saved
+    _median=$2
+    echo "the $1' ratios: median $2, middle half $3 to $4"
 }
 
 # --- side by side -------------------------------------------------------
@@ -365,9 +375,10 @@ bench_compare() {
 # the baseline.  The two nginx swap roles every run, so that neither the
 # order they were started in nor which wrk came first favours one side.
 
-# bench_twin DIR PORT TWIN_PORT: a second nginx of DIR/nginx.conf, in
-# DIR-twin, the same but for its port, its pid file and its error log;
-# stopped at exit
+# bench_twin DIR PORT TWIN_PORT PATH [curl options...]: a second nginx of
+# DIR/nginx.conf, in DIR-twin, the same but for its port, its pid file
+# and its error log, once PATH answers there; its worker's pid in
+# $twin_pid; stopped at exit
 bench_twin() {
     _tw="$1-twin"
     mkdir -p "$_tw"
@@ -379,6 +390,10 @@ bench_twin() {
         || { echo "bench_twin: $1/nginx.conf does not listen on $2" >&2
              exit 1; }
     bench_start "$_tw"
+    _tp=$3; _tu=$4
+    shift 4
+    bench_wait "$@" "http://127.0.0.1:$_tp$_tu"
+    twin_pid=$(bench_worker "$_tw")
 }
 
 # bench_ns PID: the CPU time PID has run, in ns (/proc/PID/schedstat)
@@ -454,23 +469,13 @@ bench_side() {
             '{ printf "%.1f %d %.6f", $1 * 1e9 / $2, $1, $2 * t / 1e9 }')
         _m=$(echo "$_mn_r $_mt" | awk -v t="$clk_tck" \
             '{ printf "%.1f %d %.6f", $1 * 1e9 / $2, $1, $2 * t / 1e9 }')
-        bench_acc b $_b
-        bench_acc m $_m
-        bench_row "$r" $_b $_m
-        _ratios="$_ratios $(echo "$_m $_b" \
-            | awk '{ printf "%.5f", $1 / $4 }')"
+        bench_pair "$r" $_b $_m
         r=$((r + 1))
     done
-    set -- $(for _x in $_ratios; do echo "$_x"; done | sort -n | awk '
-        { v[NR] = $1 }
-        END { if (NR % 2) m = v[(NR + 1) / 2]
-              else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
-              q1 = v[int(NR / 4) + 1]; q3 = v[NR - int(NR / 4)]
-              printf "%.3f %.3f %.3f\n", m, q1, q3 }')
-    echo "the runs' ratios: median $1, middle half $2 to $3"
+    bench_median runs
     _saved=$rounds
     rounds=$_np
-    bench_all "$_cn" "$1"
+    bench_all "$_cn" "$_median"
     rounds=$_saved
     setup=$_saved_setup
 }

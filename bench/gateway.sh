@@ -116,13 +116,11 @@ for setup in $(bench_setups); do
         gateway "$wpid" "http://127.0.0.1:$port/gated/" -s "$dir/event.lua"
 
     if [ "$setup" = pinned ]; then
-        bench_twin "$dir/front" "$port" "$tport"
-        bench_wait "http://127.0.0.1:$tport/plain/"
-        tpid=$(bench_worker "$dir/front-twin")
+        bench_twin "$dir/front" "$port" "$tport" /plain/
         echo
         echo "gateway: signed POST, side by side (bench/common.sh)"
         bench_side gateway proxy_pass /plain/ gateway /gated/ \
-            "$wpid" "$port" "$tpid" "$tport" -s "$dir/event.lua"
+            "$wpid" "$port" "$twin_pid" "$tport" -s "$dir/event.lua"
         bench_quit "$dir/front-twin"
     fi
 

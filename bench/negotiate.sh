@@ -124,13 +124,11 @@ for setup in $(bench_setups); do
         negotiate "$wpid" "http://127.0.0.1:$port/negotiate?id=alice"
 
     if [ "$setup" = pinned ]; then
-        bench_twin "$dir" "$port" "$tport"
-        bench_wait "http://127.0.0.1:$tport/ceiling"
-        twpid=$(bench_worker "$dir-twin")
+        bench_twin "$dir" "$port" "$tport" /ceiling
         echo
         echo "negotiate against return 200, side by side (bench/common.sh)"
-        bench_side negotiate/ceiling ceiling /ceiling \
-            negotiate "/negotiate?id=alice" "$wpid" "$port" "$twpid" "$tport"
+        bench_side negotiate/ceiling ceiling /ceiling negotiate \
+            "/negotiate?id=alice" "$wpid" "$port" "$twin_pid" "$tport"
         bench_quit "$dir-twin"
     fi
 

@@ -155,22 +155,20 @@ for setup in $(bench_setups); do
             proxy_pass "$wpid" "http://127.0.0.1:$port/direct" \
             -s "$dir/send.lua"
 
-        bench_twin "$dir/front" "$port" "$tport"
-        bench_wait -X POST -H 'Content-Type: text/plain' -d Hello \
-            "http://127.0.0.1:$tport/rest"
-        tpid=$(bench_worker "$dir/front-twin")
+        bench_twin "$dir/front" "$port" "$tport" /rest \
+            -X POST -H 'Content-Type: text/plain' -d Hello
         echo
         echo "rest: send_to_all, side by side (bench/common.sh)"
         bench_side rest proxy_pass /direct webpubsub_rest /rest \
-            "$wpid" "$port" "$tpid" "$tport" -s "$dir/send.lua"
+            "$wpid" "$port" "$twin_pid" "$tport" -s "$dir/send.lua"
         echo
         echo "rest: send_to_group to a new group every call, side by side"
         bench_side rest/new proxy_pass /direct webpubsub_rest /rest-group \
-            "$wpid" "$port" "$tpid" "$tport" -s "$dir/send-group.lua"
+            "$wpid" "$port" "$twin_pid" "$tport" -s "$dir/send-group.lua"
         echo
         echo "rest: the direct proxy_pass against itself, side by side"
         bench_side rest/same proxy_pass /direct proxy_pass /direct \
-            "$wpid" "$port" "$tpid" "$tport" -s "$dir/send.lua"
+            "$wpid" "$port" "$twin_pid" "$tport" -s "$dir/send.lua"
         bench_quit "$dir/front-twin"
     fi
 
