@@ -7,8 +7,10 @@
 # Requests per second and the server's CPU time per request, each
 # comparison in two setups (bench/common.sh): "pinned", the measured
 # worker (or Node server) alone on CPU 0 with wrk and the helpers on CPU 1,
-# so that the figure is the server's cost, not the load generator's limit;
-# and "unpinned", every process where the scheduler puts it:
+# so that the figure is the server's cost, not the load generator's limit
+# (for the rows with a goal, also "side by side": the baseline and the
+# module on CPU 0 at the same moments, where the goals are judged); and
+# "unpinned", every process where the scheduler puts it:
 #   negotiate vs nginx "return 200" of a same-size JSON  bench/negotiate.sh
 #   negotiate vs an njs handler, same token, same nginx  bench/negotiate.sh
 #   negotiate vs the SDK's getClientAccessToken (Node)   bench/negotiate.sh

@@ -38,8 +38,8 @@ KIND = 1; SHORT = 3; SETUP = 4; BNAME = 5; BASE = 6; MEAS = 7; RATIO = 8
 BUS = 9; MUS = 10; BSHA = 11; MSHA = 12; ABOVE = 13; OUTSIDE = 14
 GOAL = 15; VERDICT = 16
 
-# rows of requests per second with a ratio: against plain nginx when they
-# have a goal, against the other ways to do it when not
+# rows of requests per second with a ratio: against plain nginx, or
+# against the other ways to do it (njs, the SDK)
 alt(x) = strcol(BNAME) eq "njs" || strcol(BNAME) eq "Node SDK"
 plain(x) = strcol(KIND) eq "rps" && strcol(RATIO) ne "-" && !alt(0)
 other(x) = strcol(KIND) eq "rps" && strcol(RATIO) ne "-" && alt(0)

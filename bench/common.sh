@@ -13,7 +13,9 @@
 # CPU 1, so that requests per second are the server's, not the load
 # generator's.  Both setups run in the same script run unless BENCH_PIN
 # says otherwise: BENCH_PIN=1 pinned only, BENCH_PIN=0 unpinned only.
-# BENCH_WRK_CPU: wrk's CPU when pinned (default 1).
+# BENCH_WRK_CPU: wrk's CPU when pinned (default 1).  Within the pinned
+# setup, the rows with a goal are also measured "side by side"
+# (bench_side, below), where the goals are judged.
 #
 # CPU time per request: utime + stime of the server's process (fields 14
 # and 15 of /proc/PID/stat, in clock ticks of getconf CLK_TCK) before and
@@ -233,7 +235,7 @@ bench_us() {
 # the next run; a warning if they never are
 bench_settle() {
     _cpu=cpu
-    [ "$setup" != pinned ] || _cpu=cpu0
+    [ "$setup" = unpinned ] || _cpu=cpu0
     _i=0
     while [ $_i -lt 50 ]; do
         _s0=$(bench_cpu_idle $_cpu)
@@ -401,6 +403,16 @@ bench_ns() {
     cut -d' ' -f1 "/proc/$1/schedstat"
 }
 
+# _side_wrk PORT PATH SIDE [wrk options...]: a wrk of bench_side in the
+# background, its output in $_f.SIDE
+_side_wrk() {
+    _wp=$1; _wu=$2; _wf=$3
+    shift 3
+    timeout --foreground $((_ss + 30)) \
+        taskset -c "${BENCH_WRK_CPU:-1}" wrk -t1 -c32 -d"${_ss}s" "$@" \
+        "http://127.0.0.1:$_wp$_wu" > "$_f.$_wf" 2>&1 &
+}
+
 # bench_side NAME BASE_NAME BASE_PATH MOD_NAME MOD_PATH PID1 PORT1 PID2
 #     PORT2 [wrk options...]: the baseline's PATH and the module's side by
 # side on the nginx of PID1 (a worker) at PORT1 and that of PID2 at PORT2,
@@ -432,17 +444,22 @@ bench_side() {
         fi
         bench_settle
         _bt0=$(bench_ns "$_bp"); _mt0=$(bench_ns "$_mp")
-        timeout --foreground $((_ss + 30)) \
-            taskset -c "${BENCH_WRK_CPU:-1}" wrk -t1 -c32 -d"${_ss}s" "$@" \
-            "http://127.0.0.1:$_bo$_bpath" > "$_f.b" 2>&1 &
-        _bw=$!
-        timeout --foreground $((_ss + 30)) \
-            taskset -c "${BENCH_WRK_CPU:-1}" wrk -t1 -c32 -d"${_ss}s" "$@" \
-            "http://127.0.0.1:$_mo$_mpath" > "$_f.m" 2>&1 &
-        _mw=$!
+        # the first nginx's wrk first: the baseline's in one run, the
+        # module's in the next
+        if [ $((r % 2)) = 1 ]; then
+            _side_wrk "$_bo" "$_bpath" b "$@"; _bw=$!
+            _side_wrk "$_mo" "$_mpath" m "$@"; _mw=$!
+        else
+            _side_wrk "$_mo" "$_mpath" m "$@"; _mw=$!
+            _side_wrk "$_bo" "$_bpath" b "$@"; _bw=$!
+        fi
+        _pids="${_pids:-} $_bw $_mw"
         _st=0
         wait "$_bw" || _st=1
         wait "$_mw" || _st=1
+        _pids=$(for p in ${_pids:-}; do
+                    [ "$p" = "$_bw" ] || [ "$p" = "$_mw" ] || echo "$p"
+                done)
         _bt=$(($(bench_ns "$_bp") - _bt0)); _mt=$(($(bench_ns "$_mp") - _mt0))
         _bo_out=$(cat "$_f.b"); _mo_out=$(cat "$_f.m")
         rm -f "$_f.b" "$_f.m"

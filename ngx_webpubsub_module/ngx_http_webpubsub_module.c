@@ -657,15 +657,6 @@ ngx_http_webpubsub_send(ngx_http_request_t *r, ngx_uint_t status,
         r->headers_out.content_type_len = type->len;
     }
 
-    /*
-     * No body: the header is the whole answer, sent in one pass of the
-     * filters rather than two (a subrequest's still needs its end).
-     */
-
-    if (body == NULL && len == 0 && r == r->main) {
-        r->header_only = 1;
-    }
-
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {

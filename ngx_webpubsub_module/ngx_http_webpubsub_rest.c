@@ -169,7 +169,7 @@ static ngx_int_t ngx_http_webpubsub_rest_fail(ngx_http_request_t *r,
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
-static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 static ngx_pool_t  *ngx_http_webpubsub_rest_spare[
                                           NGX_HTTP_WEBPUBSUB_REST_SPARE];

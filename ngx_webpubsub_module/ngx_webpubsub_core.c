@@ -101,8 +101,8 @@ static const char  ngx_webpubsub_jwt_header[] =
 /*
  * Secrets on the stack of a request's path wiped: zeroes the compiler
  * must write, as the pointer escapes into the barrier.  OPENSSL_cleanse()
- * does the same a byte or a word at a time, which a webhook pays for on
- * every check; it stays where no such barrier can be written.
+ * does the same in a call into libcrypto, which a webhook would pay for
+ * on every check; it stays where no such barrier can be written.
  */
 
 static void
@@ -878,11 +878,11 @@ ngx_webpubsub_base64url_encode(unsigned char *dst, const unsigned char *src,
 
     /*
      * Three bytes at a time into a local (stores through d could alias
-     * src and make the compiler read each byte again).  The 64-byte
-     * alphabet is one cache line: a table of character pairs (8 KB)
-     * halves the lookups, but where a request's other work has pushed
-     * it out of the cache, as a REST call's network traffic does, its
-     * misses cost more than the lookups it saves.
+     * src and make the compiler read each byte again).  The alphabet
+     * is a cache line or two: a table of character pairs (8 KB) halves
+     * the lookups, but where a request's other work has pushed it out
+     * of the cache, as a REST call's network traffic does, its misses
+     * cost more than the lookups it saves.
      */
 
     while (n >= 3) {
@@ -1738,7 +1738,7 @@ ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
     *d++ = '.';
     d += ngx_webpubsub_base64url_encode(d, mac, sizeof(mac));
 
-    ngx_webpubsub_wipe(mac, sizeof(mac));
+    /* the MAC is the token's signature, public from now on: no wipe */
 
     *dst_len = d - dst;
 
