@@ -301,7 +301,9 @@ sub service_events_of {
         last if time() > $deadline;
         sleep(0.02);
     }
-    return @e;
+    # in the order the service made them: it sends connected without
+    # waiting, so a user event's webhook may finish (and be logged) first
+    return sort { ($a->{ceId} // 0) <=> ($b->{ceId} // 0) } @e;
 }
 
 sub wait_app {
@@ -350,8 +352,11 @@ is_deeply([ map { ($_->{event} // '?') . ' ' . ($_->{status} // $_->{error}) }
     'the service\'s four webhooks were answered 200')
     or diag(explain(\@sent));
 
-my @arrived = grep { $_->{arrived}
-                     && ($_->{headers}{'ce-connectionid'} // '') eq $conn }
+# in the order the service made them (see service_events_of)
+my @arrived = sort { ($a->{headers}{'ce-id'} // 0)
+                     <=> ($b->{headers}{'ce-id'} // 0) }
+    grep { $_->{arrived}
+           && ($_->{headers}{'ce-connectionid'} // '') eq $conn }
     app_log();
 is_deeply([ map { $_->{headers}{'ce-type'} } @arrived ],
     [ map { "azure.webpubsub.$_" }
