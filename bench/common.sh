@@ -274,16 +274,22 @@ bench_run() {
         echo "wrk failed or timed out: $*" >&2; exit 1; }
     _t=-
     [ "$_p" = - ] || _t=$(($(bench_ticks "$_p") - _t0))
-    case $_out in
-    *Non-2xx*)
-        echo "wrong answers from $*:" >&2
-        echo "$_out" | grep Non-2xx >&2
-        exit 1 ;;
-    esac
-    echo "$_out" | grep 'Socket errors' | sed "s|^|warning: $*: |" >&2 || true
+    bench_wrk_check "$_out" "$*"
     echo "$_out" | awk -v t="$_t" '/ requests in / { n = $1 }
                                    /^Requests\/sec/ { r = $2 }
                                    END { print r, n, t }'
+}
+
+# bench_wrk_check OUTPUT WHAT: stop at any answer that was not 2xx or 3xx
+# in a wrk run's OUTPUT; warn of socket errors
+bench_wrk_check() {
+    case $1 in
+    *Non-2xx*)
+        echo "wrong answers from $2:" >&2
+        echo "$1" | grep Non-2xx >&2
+        exit 1 ;;
+    esac
+    echo "$1" | grep 'Socket errors' | sed "s|^|warning: $2: |" >&2 || true
 }
 
 # bench_rps [wrk options...] URL: requests per second of one wrk run
@@ -465,16 +471,8 @@ bench_side() {
         rm -f "$_f.b" "$_f.m"
         [ $_st = 0 ] || { echo "wrk failed or timed out, side by side:" \
                           "$_bpath, $_mpath" >&2; exit 1; }
-        case "$_bo_out$_mo_out" in
-        *Non-2xx*)
-            echo "wrong answers side by side ($_bpath, $_mpath):" >&2
-            echo "$_bo_out$_mo_out" | grep Non-2xx >&2
-            exit 1 ;;
-        esac
-        for _x in "$_bo_out" "$_mo_out"; do
-            echo "$_x" | grep 'Socket errors' | sed 's/^/warning: /' >&2 \
-                || true
-        done
+        bench_wrk_check "$_bo_out" "$_bpath, side by side"
+        bench_wrk_check "$_mo_out" "$_mpath, side by side"
         _bn_r=$(echo "$_bo_out" | awk '/ requests in / { print $1 }')
         _mn_r=$(echo "$_mo_out" | awk '/ requests in / { print $1 }')
         [ "${_bn_r:-0}" -gt 0 ] && [ "${_mn_r:-0}" -gt 0 ] \

@@ -1568,6 +1568,21 @@ ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
 }
 
 
+/* the call whose subrequest r is, or NULL if r is none of the module's */
+
+ngx_http_webpubsub_rest_t *
+ngx_http_webpubsub_rest_of(ngx_http_request_t *r)
+{
+    if (r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_webpubsub_rest_done)
+    {
+        return NULL;
+    }
+
+    return r->post_subrequest->data;
+}
+
+
 /*
  * A call's answer goes to the module alone, which reads its status and
  * headers where the upstream put them: no other filter has anything to
@@ -1579,9 +1594,7 @@ ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
 static ngx_int_t
 ngx_http_webpubsub_rest_header_filter(ngx_http_request_t *r)
 {
-    if (r->post_subrequest == NULL
-        || r->post_subrequest->handler != ngx_http_webpubsub_rest_done)
-    {
+    if (ngx_http_webpubsub_rest_of(r) == NULL) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -1598,13 +1611,10 @@ ngx_http_webpubsub_rest_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     ngx_http_webpubsub_rest_t  *rest;
 
-    if (r->post_subrequest == NULL
-        || r->post_subrequest->handler != ngx_http_webpubsub_rest_done)
-    {
+    rest = ngx_http_webpubsub_rest_of(r);
+    if (rest == NULL) {
         return ngx_http_next_body_filter(r, in);
     }
-
-    rest = r->post_subrequest->data;
 
     return ngx_http_webpubsub_capture(r, in, &rest->capture,
                                       !rest->done && rest->sr == r);

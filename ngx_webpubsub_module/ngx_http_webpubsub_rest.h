@@ -78,6 +78,7 @@ struct ngx_http_webpubsub_rest_s {
 ngx_int_t ngx_http_webpubsub_rest_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_webpubsub_rest_done(ngx_http_request_t *sr, void *data,
     ngx_int_t rc);
+ngx_http_webpubsub_rest_t *ngx_http_webpubsub_rest_of(ngx_http_request_t *r);
 
 ngx_int_t ngx_http_webpubsub_rest_route_init(ngx_conf_t *cf);
 void ngx_http_webpubsub_rest_exit_process(void);

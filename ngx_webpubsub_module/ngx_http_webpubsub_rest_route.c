@@ -120,15 +120,9 @@ ngx_http_webpubsub_rest_route(ngx_http_request_t *sr)
     ngx_table_elt_t            *h;
     ngx_http_webpubsub_rest_t  *rest;
 
-    if (sr->post_subrequest == NULL
-        || sr->post_subrequest->handler != ngx_http_webpubsub_rest_done)
-    {
-        return NGX_DECLINED;
-    }
+    rest = ngx_http_webpubsub_rest_of(sr);
 
-    rest = sr->post_subrequest->data;
-
-    if (rest->sr != sr || rest->done) {
+    if (rest == NULL || rest->sr != sr || rest->done) {
         return NGX_DECLINED;
     }
 

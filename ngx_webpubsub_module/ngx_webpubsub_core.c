@@ -2391,8 +2391,7 @@ ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
         if ((size_t) (end - p) >= NGX_WEBPUBSUB_SIGNATURE_LEN
             && (p + NGX_WEBPUBSUB_SIGNATURE_LEN == end
                 || ngx_webpubsub_list_sep(p[NGX_WEBPUBSUB_SIGNATURE_LEN]))
-            && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'h'
-            && (p[2] | 0x20) == 'a' && memcmp(p + 3, "256=", 4) == 0)
+            && ngx_webpubsub_strcaseeq(p, sizeof("sha256=") - 1, "sha256="))
         {
             item = p + sizeof("sha256=") - 1;
             diff = 0;
