@@ -221,6 +221,38 @@ test_prepared_hmac(void)
     }
 
     check(same, "prepared HMAC equals one-shot HMAC");
+
+    /*
+     * every length of the last block: the padding fits after 0-55 bytes
+     * and needs a second block after 56-63
+     */
+
+    key.data = (unsigned char *) "sweep-key";
+    key.len = sizeof("sweep-key") - 1;
+    same = 0;
+
+    h = ngx_webpubsub_hmac_new(&key);
+
+    if (h != NULL) {
+        same = 1;
+
+        for (mlen = 0; mlen <= sizeof(m); mlen++) {
+            for (j = 0; j < mlen; j++) {
+                m[j] = (unsigned char) (j * 7 + mlen);
+            }
+
+            ngx_webpubsub_hmac_sha256(&key, m, mlen, a);
+            if (ngx_webpubsub_hmac(h, m, mlen, b) != 0
+                || memcmp(a, b, 32) != 0)
+            {
+                same = 0;
+            }
+        }
+
+        ngx_webpubsub_hmac_free(h);
+    }
+
+    check(same, "prepared HMAC equals one-shot HMAC at every length 0-300");
 }
 
 
