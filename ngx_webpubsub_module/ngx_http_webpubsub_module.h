@@ -119,6 +119,8 @@ typedef struct {
     const ngx_webpubsub_rest_op_t
                               *rest_op;        /* NULL: no webpubsub_rest */
     ngx_webpubsub_rest_tpl_t  *rest_tpl;       /* its path, compiled */
+    ngx_webpubsub_token_t     *rest_token_tpl; /* its tokens' claims up
+                                                  to the endpoint, or NULL */
 } ngx_http_webpubsub_loc_conf_t;
 
 

@@ -123,6 +123,7 @@ static ngx_int_t ngx_http_webpubsub_rest_slots(ngx_pool_t *pool,
 static ngx_int_t ngx_http_webpubsub_rest_groups(ngx_pool_t *pool,
     const ngx_webpubsub_rest_op_t *op, ngx_webpubsub_rest_args_t *args,
     ngx_str_t *body);
+static void ngx_http_webpubsub_rest_free_token(void *data);
 static ngx_int_t ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf);
 static ngx_int_t ngx_http_webpubsub_rest_url(ngx_pool_t *pool,
@@ -361,9 +362,11 @@ char *
 ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf, ngx_http_webpubsub_loc_conf_t *prev)
 {
-    char                 *rv;
-    const char           *err;
-    ngx_webpubsub_str_t   hub, *bound;
+    char                      *rv;
+    const char                *err;
+    ngx_pool_cleanup_t        *cln;
+    ngx_webpubsub_str_t        hub, aud, *bound;
+    ngx_http_webpubsub_key_t  *key;
 
     ngx_conf_merge_str_value(conf->rest_pass, prev->rest_pass, "");
 
@@ -414,7 +417,47 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (conf->keys == NULL) {
+        /* Entra ID tokens */
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * A REST token's claims are a client token's without roles, groups
+     * or user, {"iat","exp","aud"}: a template with an empty audience
+     * keeps the JWT up to the URL, made once a second, and a call with a
+     * new URL encodes and hashes only the URL.  (A next page's absolute
+     * link may spell the endpoint in another case, so the endpoint is
+     * not part of it.)
+     */
+
+    aud.data = (u_char *) "";
+    aud.len = 0;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    key = conf->keys->elts;
+
+    conf->rest_token_tpl = ngx_webpubsub_token_new(key[0].hmac, &aud, NULL, 0,
+                                                   NULL, 0);
+    if (conf->rest_token_tpl == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_webpubsub_rest_free_token;
+    cln->data = conf->rest_token_tpl;
+
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_webpubsub_rest_free_token(void *data)
+{
+    ngx_webpubsub_token_free(data);
 }
 
 
@@ -1427,8 +1470,9 @@ ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_rest_t *rest,
     ngx_str_t *token)
 {
+    size_t                            len, scratch;
     time_t                            now;
-    ngx_webpubsub_claims_t            claims;
+    ngx_webpubsub_str_t               url, user;
     ngx_http_webpubsub_rest_cache_t  *cache;
 
     cache = wlcf->rest_cache;
@@ -1445,14 +1489,28 @@ ngx_http_webpubsub_rest_token(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    ngx_memzero(&claims, sizeof(ngx_webpubsub_claims_t));
+    /* the whole URL in the place of a client token's hub */
 
-    claims.aud.data = rest->url.data;
-    claims.aud.len = rest->url.len;
-    claims.iat = now;
-    claims.exp = now + NGX_HTTP_WEBPUBSUB_REST_TOKEN_TTL;
+    url.data = rest->url.data;
+    url.len = rest->url.len;
+    user.data = NULL;
+    user.len = 0;
 
-    if (ngx_http_webpubsub_sign(r, wlcf, &claims, token) != NGX_OK) {
+    ngx_webpubsub_token_length(wlcf->rest_token_tpl, &url, &user, &len,
+                               &scratch);
+
+    token->data = ngx_pnalloc(r->pool, len + scratch);
+    if (token->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_webpubsub_token_sign(wlcf->rest_token_tpl, &url, &user, now,
+                                 now + NGX_HTTP_WEBPUBSUB_REST_TOKEN_TTL,
+                                 token->data, token->data + len, &token->len)
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "webpubsub: HMAC-SHA256 failed");
         return NGX_ERROR;
     }
 

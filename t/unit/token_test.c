@@ -465,6 +465,80 @@ test_reuse(void)
 }
 
 
+/*
+ * REST tokens: claims {"iat","exp","aud"} from a template with an empty
+ * audience and the whole URL as the hub, for URLs of every length mod 3
+ * and across the blocks of the signed prefix, some with bytes to escape
+ * (a service's next-page link may carry them).
+ */
+
+static void
+test_rest_shape(void)
+{
+    int                    same, bounded;
+    char                  *jwt, *want, url[300], esc[300], claims[400];
+    size_t                 i, n, m;
+    ngx_webpubsub_str_t    key;
+    ngx_webpubsub_hmac_t  *h;
+
+    static const int       iat[] = { 5, 1700000000, 99999 };
+
+    key.data = (const unsigned char *) "rest-key";
+    key.len = sizeof("rest-key") - 1;
+
+    h = ngx_webpubsub_hmac_new(&key);
+    if (h == NULL) {
+        check(0, "prepared key");
+        return;
+    }
+
+    same = 1;
+    bounded = 1;
+
+    for (i = 0; i < 200; i++) {
+        /* the URL as sent, and as JSON has it, by hand */
+        n = (size_t) snprintf(url, sizeof(url), "https://contoso.webpubsub."
+                              "azure.com/api/hubs/chat/groups/g%s%zu/:send?"
+                              "api-version=2024-12-01",
+                              i % 4 ? "" : "\"\\", i);
+        m = (size_t) snprintf(esc, sizeof(esc), "https://contoso.webpubsub."
+                              "azure.com/api/hubs/chat/groups/g%s%zu/:send?"
+                              "api-version=2024-12-01",
+                              i % 4 ? "" : "\\\"\\\\", i);
+        memset(url + n, 'p', i);
+        url[n + i] = '\0';
+        memset(esc + m, 'p', i);
+        esc[m + i] = '\0';
+
+        snprintf(claims, sizeof(claims), "{\"iat\":%d,\"exp\":%d,"
+                 "\"aud\":\"%s\"}", iat[i % 3], iat[i % 3] + 3600, esc);
+
+        want = expected_jwt(claims, strlen(claims), key.data, key.len);
+
+        jwt = template_jwt(h, "", NULL, 0, NULL, 0, url, "", 0,
+                           iat[i % 3], iat[i % 3] + 3600, &bounded);
+
+        if (jwt == NULL || strcmp(jwt, want) != 0) {
+            if (same) {
+                printf("# url %s:\n#   got  %s\n#   want %s\n", url,
+                       jwt ? jwt : "(error)", want);
+            }
+
+            same = 0;
+        }
+
+        free(jwt);
+        free(want);
+    }
+
+    ngx_webpubsub_hmac_free(h);
+
+    check(same, "REST tokens from a template with an empty audience equal "
+          "HMAC() of {iat, exp, aud}");
+    check(bounded, "REST template token lengths within their bound");
+}
+
+
 int
 main(void)
 {
@@ -473,6 +547,7 @@ main(void)
     test_escapes();
     test_agrees();
     test_reuse();
+    test_rest_shape();
 
     printf("%d passed, %d failed\n", passed, failed);
 
