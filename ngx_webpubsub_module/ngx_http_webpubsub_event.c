@@ -726,7 +726,10 @@ ngx_http_webpubsub_check_attributes(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_webpubsub_check_hub(hub.data, hub.len) != NULL) {
+    /* a constant was checked by the directive */
+    if (wlcf->hub->lengths != NULL
+        && ngx_webpubsub_check_hub(hub.data, hub.len) != NULL)
+    {
         why = NGX_HTTP_WEBPUBSUB_REF_WRONG_HUB;
         reason = "webpubsub_hub is not a valid hub name";
         goto invalid;

@@ -1061,6 +1061,12 @@ ngx_http_webpubsub_eval_hub(ngx_http_request_t *r,
 {
     const char  *err;
 
+    if (wlcf->hub->lengths == NULL) {
+        /* a constant, checked by the directive */
+        *hub = wlcf->hub->value;
+        return NGX_OK;
+    }
+
     if (ngx_http_complex_value(r, wlcf->hub, hub) != NGX_OK) {
         return NGX_ERROR;
     }

@@ -120,7 +120,8 @@ typedef struct {
                               *rest_op;        /* NULL: no webpubsub_rest */
     ngx_webpubsub_rest_tpl_t  *rest_tpl;       /* its path, compiled */
     ngx_webpubsub_token_t     *rest_token_tpl; /* its tokens' claims up
-                                                  to the endpoint, or NULL */
+                                                  to the URL (with a key),
+                                                  or NULL */
 } ngx_http_webpubsub_loc_conf_t;
 
 
@@ -227,6 +228,7 @@ char *ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+void ngx_http_webpubsub_free_token(void *data);
 
 
 ngx_int_t ngx_http_webpubsub_event_handler(ngx_http_request_t *r);

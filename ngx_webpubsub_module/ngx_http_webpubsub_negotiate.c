@@ -43,7 +43,6 @@ static ngx_int_t ngx_http_webpubsub_client_join(ngx_pool_t *pool,
     ngx_str_t *hub);
 static ngx_int_t ngx_http_webpubsub_constants(ngx_conf_t *cf,
     ngx_array_t *cvs, ngx_webpubsub_str_t **out, size_t *n);
-static void ngx_http_webpubsub_free_token(void *data);
 static ngx_int_t ngx_http_webpubsub_sign_template(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
     ngx_str_t *user);
@@ -239,7 +238,9 @@ ngx_http_webpubsub_constants(ngx_conf_t *cf, ngx_array_t *cvs,
 }
 
 
-static void
+/* a pool cleanup: the template of a negotiate or REST location */
+
+void
 ngx_http_webpubsub_free_token(void *data)
 {
     ngx_webpubsub_token_free(data);

@@ -123,7 +123,6 @@ static ngx_int_t ngx_http_webpubsub_rest_slots(ngx_pool_t *pool,
 static ngx_int_t ngx_http_webpubsub_rest_groups(ngx_pool_t *pool,
     const ngx_webpubsub_rest_op_t *op, ngx_webpubsub_rest_args_t *args,
     ngx_str_t *body);
-static void ngx_http_webpubsub_rest_free_token(void *data);
 static ngx_int_t ngx_http_webpubsub_rest_fix(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf);
 static ngx_int_t ngx_http_webpubsub_rest_url(ngx_pool_t *pool,
@@ -447,17 +446,10 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    cln->handler = ngx_http_webpubsub_rest_free_token;
+    cln->handler = ngx_http_webpubsub_free_token;
     cln->data = conf->rest_token_tpl;
 
     return NGX_CONF_OK;
-}
-
-
-static void
-ngx_http_webpubsub_rest_free_token(void *data)
-{
-    ngx_webpubsub_token_free(data);
 }
 
 

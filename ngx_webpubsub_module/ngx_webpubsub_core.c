@@ -46,6 +46,10 @@
 #include "ngx_webpubsub_core.h"
 
 
+/* SHA-256's padding ends with the message's length in bits, 8 bytes */
+#define NGX_WEBPUBSUB_SHA256_BITS_LEN  8
+
+
 #define ngx_webpubsub_lower(c)                                              \
     (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
 
@@ -1546,11 +1550,12 @@ ngx_webpubsub_hmac_free(ngx_webpubsub_hmac_t *h)
 /*
  * The MAC of a message whose first bytes are already in "from", a copy
  * of the inner state (the key's, or one with a constant prefix after it).
- * Every such state ends on a block boundary, so the padding is written
- * here and the last blocks go to the block function directly: what
- * SHA256_Final() adds to that (buffering, wiping a block of public
- * bytes, twice per MAC) was a third of a token's hashing in nginx.  The
- * outer hash is always one block: the inner digest and its padding.
+ * Every such state ends on a block boundary, so the padding (0x80, zeros,
+ * the length in bits in its last 8 bytes) is written here and the last
+ * blocks go to the block function directly, without what SHA256_Final()
+ * adds: buffering, and wiping a block of public bytes, twice per MAC.
+ * The outer hash is always one block, the inner digest and its padding;
+ * SHA256_Transform() reads only the state's h.
  */
 
 static int
@@ -1563,6 +1568,7 @@ ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h, const SHA256_CTX *from,
     unsigned char  block[2 * SHA256_CBLOCK];
 
     if (from->num != 0) {
+        /* not a state of this file's making: unreachable */
         return -1;
     }
 
@@ -1577,12 +1583,14 @@ ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h, const SHA256_CTX *from,
     }
 
     last = len - whole;
-    end = (last < SHA256_CBLOCK - 8) ? SHA256_CBLOCK : 2 * SHA256_CBLOCK;
+    end = (last + 1 + NGX_WEBPUBSUB_SHA256_BITS_LEN <= SHA256_CBLOCK)
+          ? SHA256_CBLOCK : 2 * SHA256_CBLOCK;
 
     memcpy(block, msg + whole, last);
     block[last] = 0x80;
-    memset(block + last + 1, 0, end - 8 - last - 1);
-    ngx_webpubsub_put_be64(block + end - 8, bits);
+    memset(block + last + 1, 0,
+           end - NGX_WEBPUBSUB_SHA256_BITS_LEN - last - 1);
+    ngx_webpubsub_put_be64(block + end - NGX_WEBPUBSUB_SHA256_BITS_LEN, bits);
 
     SHA256_Transform(&ctx, block);
 
@@ -1598,8 +1606,10 @@ ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h, const SHA256_CTX *from,
     ngx_webpubsub_put_digest(block, &ctx);
     block[NGX_WEBPUBSUB_SHA256_LEN] = 0x80;
     memset(block + NGX_WEBPUBSUB_SHA256_LEN + 1, 0,
-           SHA256_CBLOCK - 8 - NGX_WEBPUBSUB_SHA256_LEN - 1);
-    ngx_webpubsub_put_be64(block + SHA256_CBLOCK - 8,
+           SHA256_CBLOCK - NGX_WEBPUBSUB_SHA256_BITS_LEN
+           - NGX_WEBPUBSUB_SHA256_LEN - 1);
+    ngx_webpubsub_put_be64(block + SHA256_CBLOCK
+                           - NGX_WEBPUBSUB_SHA256_BITS_LEN,
                            (SHA256_CBLOCK + NGX_WEBPUBSUB_SHA256_LEN) * 8);
 
     memcpy(ctx.h, h->outer.h, sizeof(ctx.h));

@@ -63,7 +63,8 @@ typedef struct ngx_webpubsub_hmac_s  ngx_webpubsub_hmac_t;
 
 /*
  * The constant part of a location's client tokens, made once from its
- * key, audience (up to the hub) and constant roles and groups.
+ * key, audience (up to the hub) and constant roles and groups; or of its
+ * REST tokens, with an empty audience and no roles or groups.
  */
 typedef struct ngx_webpubsub_token_s  ngx_webpubsub_token_t;
 
@@ -163,7 +164,9 @@ int ngx_webpubsub_jwt_sign(unsigned char *dst, size_t *dst_len,
  * so it must not continue a UTF-8 sequence the audience began (a checked
  * hub is ASCII).  token_length() gives the room sign() needs in dst (an
  * upper bound of the token) and in scratch.  A template keeps the last
- * token's times: like a key, it is not for concurrent use.
+ * token's times: like a key, it is not for concurrent use.  A REST token,
+ * {"iat","exp","aud"}, is a template's with an empty audience, the call's
+ * URL as hub and no sub.
  */
 ngx_webpubsub_token_t *ngx_webpubsub_token_new(ngx_webpubsub_hmac_t *key,
     const ngx_webpubsub_str_t *aud, const ngx_webpubsub_str_t *roles,
