@@ -821,7 +821,8 @@ ngx_http_webpubsub_check_signature(ngx_http_request_t *r,
         }
     }
 
-    ngx_explicit_memzero(mac, sizeof(mac));
+    /* it would sign any event of this connection: not left on the stack */
+    ngx_webpubsub_wipe(mac, sizeof(mac));
 
     return rc;
 }

@@ -846,7 +846,8 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return ngx_http_webpubsub_rest_init(cf);
+    return ngx_http_webpubsub_rest_init(cf, ngx_http_webpubsub_uses
+                                            & NGX_HTTP_WEBPUBSUB_USES_REST);
 }
 
 
@@ -951,9 +952,14 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_http_webpubsub_uses |= NGX_HTTP_WEBPUBSUB_USES_EVENTS;
     }
 
-    /* REST subrequests: of REST locations, and :generateToken's */
+    /*
+     * REST subrequests: of REST locations, and the :generateToken calls
+     * of negotiate without a key (with one, it signs tokens itself)
+     */
 
-    if (conf->rest_op != NULL || conf->token || conf->token_variables) {
+    if (conf->rest_op != NULL
+        || ((conf->token || conf->token_variables) && conf->keys == NULL))
+    {
         ngx_http_webpubsub_uses |= NGX_HTTP_WEBPUBSUB_USES_REST;
     }
 

@@ -1756,7 +1756,7 @@ ngx_http_webpubsub_capture(ngx_http_request_t *r, ngx_chain_t *in,
 
 
 ngx_int_t
-ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
+ngx_http_webpubsub_rest_init(ngx_conf_t *cf, ngx_uint_t used)
 {
     size_t                             i, j;
     const char                        *err;
@@ -1819,11 +1819,15 @@ ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
 
     ngx_http_webpubsub_rest_generate_tpl.op = op;
 
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_webpubsub_rest_header_filter;
+    /* every answer passes the filters: only where calls can be made */
 
-    ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
+    if (used) {
+        ngx_http_next_header_filter = ngx_http_top_header_filter;
+        ngx_http_top_header_filter = ngx_http_webpubsub_rest_header_filter;
+
+        ngx_http_next_body_filter = ngx_http_top_body_filter;
+        ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
+    }
 
     return ngx_http_webpubsub_rest_route_init(cf);
 }

@@ -111,7 +111,7 @@ static const char  ngx_webpubsub_jwt_header[] =
  * on every check; it stays where no such barrier can be written.
  */
 
-static void
+void
 ngx_webpubsub_wipe(void *p, size_t n)
 {
     memset(p, 0, n);

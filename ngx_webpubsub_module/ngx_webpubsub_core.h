@@ -192,6 +192,8 @@ const char *ngx_webpubsub_check_event_type(const unsigned char *type,
     size_t len);
 int ngx_webpubsub_signature_match(const unsigned char *value, size_t len,
     const unsigned char mac[NGX_WEBPUBSUB_SHA256_LEN]);
+/* n bytes of a secret zeroed, in a way no compiler leaves out */
+void ngx_webpubsub_wipe(void *p, size_t n);
 int ngx_webpubsub_origin_match(const unsigned char *value, size_t len,
     const ngx_webpubsub_str_t *allowed, size_t nallowed);
 int ngx_webpubsub_jws_shaped(const unsigned char *s, size_t len);
