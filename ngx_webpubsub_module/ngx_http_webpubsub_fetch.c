@@ -214,15 +214,14 @@ ngx_http_webpubsub_fetch_init(ngx_conf_t *cf)
     ngx_http_webpubsub_fetch_t      **f;
     ngx_http_webpubsub_fetch_conf_t  *fcf;
 
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_webpubsub_fetch_body_filter;
+
     fcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webpubsub_module);
 
     if (fcf->fetches.nelts == 0) {
-        /* nothing to fetch: no answer of a fetch to filter either */
         return NGX_OK;
     }
-
-    ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_webpubsub_fetch_body_filter;
 
     fcf->offsets = ngx_palloc(cf->pool,
                               fcf->fetches.nelts * sizeof(ngx_uint_t));

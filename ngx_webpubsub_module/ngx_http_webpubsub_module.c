@@ -846,8 +846,7 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return ngx_http_webpubsub_rest_init(cf, ngx_http_webpubsub_uses
-                                            & NGX_HTTP_WEBPUBSUB_USES_REST);
+    return ngx_http_webpubsub_rest_init(cf);
 }
 
 
@@ -897,6 +896,8 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_webpubsub_loc_conf_t *prev = parent;
     ngx_http_webpubsub_loc_conf_t *conf = child;
+
+    ngx_http_core_loc_conf_t  *clcf;
 
     /*
      * The endpoint and its keys are one service and are inherited as one:
@@ -965,6 +966,17 @@ ngx_http_webpubsub_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->token_variables && conf->keys == NULL) {
         ngx_http_webpubsub_uses |= NGX_HTTP_WEBPUBSUB_USES_PREFETCH;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (prev->token && clcf->lmt_excpt && clcf->handler == NULL) {
+        /*
+         * A "limit_except" block is given its location's content handler,
+         * as proxy_pass's are ("if" blocks keep it): its tokens are made
+         * from the settings it inherits.
+         */
+        clcf->handler = ngx_http_webpubsub_token_handler;
     }
 
     if (!conf->token) {

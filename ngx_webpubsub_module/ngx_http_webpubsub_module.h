@@ -251,7 +251,7 @@ char *ngx_http_webpubsub_rest(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf,
     ngx_http_webpubsub_loc_conf_t *prev);
-ngx_int_t ngx_http_webpubsub_rest_init(ngx_conf_t *cf, ngx_uint_t used);
+ngx_int_t ngx_http_webpubsub_rest_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_webpubsub_rest_route(ngx_http_request_t *sr);
 
 

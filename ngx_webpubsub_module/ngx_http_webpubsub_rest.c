@@ -366,8 +366,34 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     ngx_pool_cleanup_t        *cln;
     ngx_webpubsub_str_t        hub, aud, *bound;
     ngx_http_webpubsub_key_t  *key;
+    ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_str_value(conf->rest_pass, prev->rest_pass, "");
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (conf->rest_op == NULL && prev->rest_op != NULL && clcf->noname) {
+        /*
+         * An "if" block keeps its location's content handler, and a
+         * "limit_except" block gets it here: either makes the location's
+         * call, as proxy_pass's blocks do, and the call, checked and
+         * compiled there, is shared.
+         */
+
+        if (clcf->lmt_excpt && clcf->handler == NULL) {
+            clcf->handler = ngx_http_webpubsub_rest_handler;
+        }
+
+        conf->rest_op = prev->rest_op;
+        conf->rest_params = prev->rest_params;
+        conf->rest_cache = prev->rest_cache;
+        conf->rest_file = prev->rest_file;
+        conf->rest_line = prev->rest_line;
+        conf->rest_tpl = prev->rest_tpl;
+        conf->rest_token_tpl = prev->rest_token_tpl;
+
+        return NGX_CONF_OK;
+    }
 
     if (conf->rest_op == NULL) {
         return NGX_CONF_OK;
@@ -1756,7 +1782,7 @@ ngx_http_webpubsub_capture(ngx_http_request_t *r, ngx_chain_t *in,
 
 
 ngx_int_t
-ngx_http_webpubsub_rest_init(ngx_conf_t *cf, ngx_uint_t used)
+ngx_http_webpubsub_rest_init(ngx_conf_t *cf)
 {
     size_t                             i, j;
     const char                        *err;
@@ -1819,15 +1845,11 @@ ngx_http_webpubsub_rest_init(ngx_conf_t *cf, ngx_uint_t used)
 
     ngx_http_webpubsub_rest_generate_tpl.op = op;
 
-    /* every answer passes the filters: only where calls can be made */
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_webpubsub_rest_header_filter;
 
-    if (used) {
-        ngx_http_next_header_filter = ngx_http_top_header_filter;
-        ngx_http_top_header_filter = ngx_http_webpubsub_rest_header_filter;
-
-        ngx_http_next_body_filter = ngx_http_top_body_filter;
-        ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
-    }
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_webpubsub_rest_body_filter;
 
     return ngx_http_webpubsub_rest_route_init(cf);
 }

@@ -39,6 +39,18 @@ http {
             webpubsub_token;
         }
 
+        # "if" keeps the location's handler, "limit_except" is given it
+        location = /blocks {
+            webpubsub_token_user_id in-block;
+            webpubsub_token;
+            if ($arg_x) {
+                add_header X-If yes always;
+            }
+            limit_except GET {
+                allow all;
+            }
+        }
+
         location = /smuggled {
             return 200 "SMUGGLED";
         }
@@ -131,7 +143,7 @@ http {
 EOF
 
 $t->run();
-$t->plan(100);
+$t->plan(106);
 
 my $json = JSON::PP->new->utf8;
 
@@ -322,6 +334,20 @@ is($b->{baseUrl}, 'wss://h.example:8443/client/hubs/chat',
 ($r, $b) = negotiate('/rewrite');
 ($h, $p) = claims_of($b->{token});
 is($p->{sub}, 'user1', 'after rewrite ... last, the final location\'s claims');
+
+# --- inside "if" and "limit_except" blocks ------------------------------
+
+for my $case (['an "if" block', 'GET', '/blocks?x=1'],
+    ['a "limit_except" block', 'POST', '/blocks'])
+{
+    my ($name, $method, $path) = @$case;
+    ($r, $b) = negotiate($path, method => $method);
+    is($r->{status}, 200, "$name: 200");
+    ok(jwt_verify_hs256($b->{token} // '', 'abc'), "$name: signed with the key");
+    ($h, $p) = ref $b eq 'HASH' && $b->{token} ? claims_of($b->{token})
+        : ({}, {});
+    is($p->{sub}, 'in-block', "$name: the location's claims");
+}
 
 # --- nothing secret in the log -------------------------------------------
 

@@ -159,15 +159,32 @@ http {
             webpubsub_rest_pass /_uri/;
             webpubsub_rest connection_exists connection=c1;
         }
+
+        # an "if" and a "limit_except" block keep the location's handler
+        location = /if/send {
+            webpubsub_rest_pass /_wps/;
+            webpubsub_rest send_to_all;
+            if (\$arg_x) {
+                add_header X-If yes always;
+            }
+        }
+
+        location = /lx/send {
+            webpubsub_rest_pass /_wps/;
+            webpubsub_rest send_to_all;
+            limit_except GET {
+                allow all;
+            }
+        }
     }
 }
 EOF
 
 $t->run();
-# 2 that work, 2 for each of 2 keep-alive cases, 5 for each of 7 refusals
-# and 5 more about them, 1 after,
+# 2 that work, 2 for each of 2 keep-alive cases, 3 for each of 2 blocks
+# in a location, 5 for each of 7 refusals and 5 more about them, 1 after,
 # 16 on logging, 12 nginx -t cases
-$t->plan(2 + 2 * 2 + 5 * 7 + 5 + 1 + 16 + 12);
+$t->plan(2 + 2 * 2 + 3 * 2 + 5 * 7 + 5 + 1 + 16 + 12);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -244,6 +261,26 @@ my $r = send_text('/ok/send');
 is($r->{status}, 202, 'the internal location: 202');
 my ($e) = $rec->entries($rec->count - 1);
 ok($e->{auth}{ok}, 'the internal location: the service accepts the token');
+
+# Inside "if" and "limit_except" blocks the location's call is made, as
+# proxy_pass's is: they keep its content handler (and once crashed the
+# worker, their configuration lacking the call).
+
+for my $case (['an "if" block', '/if/send?x=1'],
+    ['a "limit_except" block', '/lx/send'])
+{
+    my ($name, $path) = @$case;
+    my $before = $rec->count;
+    my $r = send_text($path);
+    is($r->{status}, 202, "$name in the location: 202");
+    my @sent = $rec->entries($before);
+    ok(@sent == 1 && $sent[0]{auth}{ok}
+        && ($sent[0]{url} // '') =~ m{^/api/hubs/chat/:send\?},
+        "$name in the location: the call, with a token the service accepts")
+        or diag(explain(\@sent));
+    unlike(log_since(0), qr/exited on signal/,
+        "$name in the location: no worker died");
+}
 
 # An answer without a body, whole on a keep-alive connection: the second
 # call goes once the first answer is in, and comes back whole too.  With
