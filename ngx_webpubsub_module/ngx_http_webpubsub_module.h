@@ -228,7 +228,10 @@ char *ngx_http_webpubsub_set_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webpubsub_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-void ngx_http_webpubsub_free_token(void *data);
+ngx_webpubsub_token_t *ngx_http_webpubsub_token_template(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf, ngx_webpubsub_str_t *aud,
+    ngx_webpubsub_str_t *roles, size_t nroles, ngx_webpubsub_str_t *groups,
+    size_t ngroups);
 
 
 ngx_int_t ngx_http_webpubsub_event_handler(ngx_http_request_t *r);

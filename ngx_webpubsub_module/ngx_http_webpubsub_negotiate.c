@@ -43,6 +43,7 @@ static ngx_int_t ngx_http_webpubsub_client_join(ngx_pool_t *pool,
     ngx_str_t *hub);
 static ngx_int_t ngx_http_webpubsub_constants(ngx_conf_t *cf,
     ngx_array_t *cvs, ngx_webpubsub_str_t **out, size_t *n);
+static void ngx_http_webpubsub_free_token(void *data);
 static ngx_int_t ngx_http_webpubsub_sign_template(ngx_http_request_t *r,
     ngx_http_webpubsub_loc_conf_t *wlcf, ngx_http_webpubsub_token_t *t,
     ngx_str_t *user);
@@ -97,11 +98,9 @@ char *
 ngx_http_webpubsub_token_init(ngx_conf_t *cf,
     ngx_http_webpubsub_loc_conf_t *conf)
 {
-    size_t                     nroles, ngroups;
-    ngx_str_t                  base, hub, joined;
-    ngx_pool_cleanup_t        *cln;
-    ngx_webpubsub_str_t        aud, *roles, *groups;
-    ngx_http_webpubsub_key_t  *key;
+    size_t                nroles, ngroups;
+    ngx_str_t             base, hub, joined;
+    ngx_webpubsub_str_t   aud, *roles, *groups;
 
     base.data = conf->endpoint->buf;
     base.len = conf->endpoint->len;
@@ -153,21 +152,12 @@ ngx_http_webpubsub_token_init(ngx_conf_t *cf,
     aud.data = joined.data;
     aud.len = joined.len;
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    key = conf->keys->elts;
-
-    conf->token_tpl = ngx_webpubsub_token_new(key[0].hmac, &aud, roles,
-                                              nroles, groups, ngroups);
+    conf->token_tpl = ngx_http_webpubsub_token_template(cf, conf, &aud, roles,
+                                                        nroles, groups,
+                                                        ngroups);
     if (conf->token_tpl == NULL) {
         return NGX_CONF_ERROR;
     }
-
-    cln->handler = ngx_http_webpubsub_free_token;
-    cln->data = conf->token_tpl;
 
     if (!conf->token_plain || conf->protocol == NGX_WEBPUBSUB_PROTOCOL_SOCKETIO)
     {
@@ -238,9 +228,42 @@ ngx_http_webpubsub_constants(ngx_conf_t *cf, ngx_array_t *cvs,
 }
 
 
-/* a pool cleanup: the template of a negotiate or REST location */
+/*
+ * A token template of the location's first key (negotiate's, or REST's
+ * with an empty audience), freed with the configuration
+ */
 
-void
+ngx_webpubsub_token_t *
+ngx_http_webpubsub_token_template(ngx_conf_t *cf,
+    ngx_http_webpubsub_loc_conf_t *conf, ngx_webpubsub_str_t *aud,
+    ngx_webpubsub_str_t *roles, size_t nroles, ngx_webpubsub_str_t *groups,
+    size_t ngroups)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_webpubsub_token_t     *tpl;
+    ngx_http_webpubsub_key_t  *key;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    key = conf->keys->elts;
+
+    tpl = ngx_webpubsub_token_new(key[0].hmac, aud, roles, nroles, groups,
+                                  ngroups);
+    if (tpl == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_webpubsub_free_token;
+    cln->data = tpl;
+
+    return tpl;
+}
+
+
+static void
 ngx_http_webpubsub_free_token(void *data)
 {
     ngx_webpubsub_token_free(data);

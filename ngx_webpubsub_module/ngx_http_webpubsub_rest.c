@@ -363,9 +363,7 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
 {
     char                      *rv;
     const char                *err;
-    ngx_pool_cleanup_t        *cln;
     ngx_webpubsub_str_t        hub, aud, *bound;
-    ngx_http_webpubsub_key_t  *key;
     ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_str_value(conf->rest_pass, prev->rest_pass, "");
@@ -459,23 +457,10 @@ ngx_http_webpubsub_merge_rest(ngx_conf_t *cf,
     aud.data = (u_char *) "";
     aud.len = 0;
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        return NGX_CONF_ERROR;
-    }
+    conf->rest_token_tpl = ngx_http_webpubsub_token_template(cf, conf, &aud,
+                                                             NULL, 0, NULL, 0);
 
-    key = conf->keys->elts;
-
-    conf->rest_token_tpl = ngx_webpubsub_token_new(key[0].hmac, &aud, NULL, 0,
-                                                   NULL, 0);
-    if (conf->rest_token_tpl == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_webpubsub_free_token;
-    cln->data = conf->rest_token_tpl;
-
-    return NGX_CONF_OK;
+    return (conf->rest_token_tpl != NULL) ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 
 

@@ -77,7 +77,8 @@ static int ngx_webpubsub_token_times(ngx_webpubsub_token_t *t, int64_t iat,
 static int ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h,
     const SHA256_CTX *from, const unsigned char *msg, size_t len,
     unsigned char *mac);
-static void ngx_webpubsub_put_be64(unsigned char *p, uint64_t n);
+static size_t ngx_webpubsub_sha256_pad(unsigned char *block, size_t last,
+    uint64_t bits);
 static void ngx_webpubsub_put_digest(unsigned char *p, const SHA256_CTX *ctx);
 #endif
 
@@ -1583,14 +1584,9 @@ ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h, const SHA256_CTX *from,
     }
 
     last = len - whole;
-    end = (last + 1 + NGX_WEBPUBSUB_SHA256_BITS_LEN <= SHA256_CBLOCK)
-          ? SHA256_CBLOCK : 2 * SHA256_CBLOCK;
 
     memcpy(block, msg + whole, last);
-    block[last] = 0x80;
-    memset(block + last + 1, 0,
-           end - NGX_WEBPUBSUB_SHA256_BITS_LEN - last - 1);
-    ngx_webpubsub_put_be64(block + end - NGX_WEBPUBSUB_SHA256_BITS_LEN, bits);
+    end = ngx_webpubsub_sha256_pad(block, last, bits);
 
     SHA256_Transform(&ctx, block);
 
@@ -1604,13 +1600,9 @@ ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h, const SHA256_CTX *from,
      */
 
     ngx_webpubsub_put_digest(block, &ctx);
-    block[NGX_WEBPUBSUB_SHA256_LEN] = 0x80;
-    memset(block + NGX_WEBPUBSUB_SHA256_LEN + 1, 0,
-           SHA256_CBLOCK - NGX_WEBPUBSUB_SHA256_BITS_LEN
-           - NGX_WEBPUBSUB_SHA256_LEN - 1);
-    ngx_webpubsub_put_be64(block + SHA256_CBLOCK
-                           - NGX_WEBPUBSUB_SHA256_BITS_LEN,
-                           (SHA256_CBLOCK + NGX_WEBPUBSUB_SHA256_LEN) * 8);
+    (void) ngx_webpubsub_sha256_pad(block, NGX_WEBPUBSUB_SHA256_LEN,
+                                    (SHA256_CBLOCK + NGX_WEBPUBSUB_SHA256_LEN)
+                                    * 8);
 
     memcpy(ctx.h, h->outer.h, sizeof(ctx.h));
     SHA256_Transform(&ctx, block);
@@ -1621,14 +1613,31 @@ ngx_webpubsub_hmac_resume(ngx_webpubsub_hmac_t *h, const SHA256_CTX *from,
 }
 
 
-static void
-ngx_webpubsub_put_be64(unsigned char *p, uint64_t n)
-{
-    size_t  i;
+/*
+ * SHA-256's padding after the last bytes of a message, the first "last"
+ * of block: 0x80, zeros, and the message's length in bits, big-endian, in
+ * the last 8 bytes of one block or, where it does not fit, of two.  The
+ * padded length.
+ */
 
-    for (i = 0; i < 8; i++) {
-        p[i] = (unsigned char) (n >> (56 - 8 * i));
+static size_t
+ngx_webpubsub_sha256_pad(unsigned char *block, size_t last, uint64_t bits)
+{
+    size_t  i, end;
+
+    end = (last + 1 + NGX_WEBPUBSUB_SHA256_BITS_LEN <= SHA256_CBLOCK)
+          ? SHA256_CBLOCK : 2 * SHA256_CBLOCK;
+
+    block[last] = 0x80;
+    memset(block + last + 1, 0,
+           end - NGX_WEBPUBSUB_SHA256_BITS_LEN - last - 1);
+
+    for (i = 1; i <= NGX_WEBPUBSUB_SHA256_BITS_LEN; i++) {
+        block[end - i] = (unsigned char) bits;
+        bits >>= 8;
     }
+
+    return end;
 }
 
 
