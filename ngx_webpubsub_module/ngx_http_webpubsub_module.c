@@ -19,6 +19,8 @@
 
 static ngx_int_t ngx_http_webpubsub_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webpubsub_init(ngx_conf_t *cf);
+static void ngx_http_webpubsub_find_trailers(ngx_cycle_t *cycle);
+static ngx_uint_t ngx_http_webpubsub_may_trail(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webpubsub_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webpubsub_init_module(ngx_cycle_t *cycle);
 static void ngx_http_webpubsub_exit_process(ngx_cycle_t *cycle);
@@ -245,6 +247,14 @@ static ngx_uint_t  ngx_http_webpubsub_uses;
 #define NGX_HTTP_WEBPUBSUB_USES_EVENTS    0x01
 #define NGX_HTTP_WEBPUBSUB_USES_REST      0x02
 #define NGX_HTTP_WEBPUBSUB_USES_PREFETCH  0x04
+
+/*
+ * Where the headers filter keeps a location's add_trailer lines: its
+ * module, found at start, and the offset its add_trailer directive writes
+ * them at (NGX_CONF_UNSET_UINT: an nginx without trailers).
+ */
+static ngx_module_t  *ngx_http_webpubsub_headers_module;
+static ngx_uint_t     ngx_http_webpubsub_trailers_offset;
 
 
 static ngx_http_module_t  ngx_http_webpubsub_module_ctx = {
@@ -657,6 +667,18 @@ ngx_http_webpubsub_send(ngx_http_request_t *r, ngx_uint_t status,
         r->headers_out.content_type_len = type->len;
     }
 
+    /*
+     * No body (a REST call's 202): the header is the whole answer, sent
+     * in one pass of the filters rather than two, unless trailers may
+     * make nginx send it chunked, when it needs its last chunk too.
+     */
+
+    if (body == NULL && len == 0 && r == r->main
+        && !ngx_http_webpubsub_may_trail(r))
+    {
+        r->header_only = 1;
+    }
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
@@ -675,6 +697,64 @@ ngx_http_webpubsub_send(ngx_http_request_t *r, ngx_uint_t status,
     cl->buf->last_in_chain = 1;
 
     return ngx_http_output_filter(r, body);
+}
+
+
+/*
+ * Whether r's answer may get trailers: add_trailer in its location, the
+ * one way nginx sets r->expect_trailers, which makes even an answer of
+ * Content-Length 0 go out chunked.  Read where add_trailer writes them;
+ * without the headers filter to ask, assume so.
+ */
+
+static ngx_uint_t
+ngx_http_webpubsub_may_trail(ngx_http_request_t *r)
+{
+    u_char  *conf;
+
+    if (ngx_http_webpubsub_headers_module == NULL) {
+        return 1;
+    }
+
+    if (ngx_http_webpubsub_trailers_offset == NGX_CONF_UNSET_UINT) {
+        return 0;
+    }
+
+    conf = ngx_http_get_module_loc_conf(r,
+                                        (*ngx_http_webpubsub_headers_module));
+
+    return *(ngx_array_t **) (conf + ngx_http_webpubsub_trailers_offset)
+           != NULL;
+}
+
+
+static void
+ngx_http_webpubsub_find_trailers(ngx_cycle_t *cycle)
+{
+    ngx_command_t  *cmd;
+
+    ngx_http_webpubsub_trailers_offset = NGX_CONF_UNSET_UINT;
+    ngx_http_webpubsub_headers_module =
+        ngx_http_webpubsub_find_module(cycle,
+                                       "ngx_http_headers_filter_module");
+
+    if (ngx_http_webpubsub_headers_module == NULL) {
+        return;
+    }
+
+    for (cmd = ngx_http_webpubsub_headers_module->commands;
+         cmd->name.len;
+         cmd++)
+    {
+        if (cmd->name.len == sizeof("add_trailer") - 1
+            && ngx_strncmp(cmd->name.data, "add_trailer",
+                           sizeof("add_trailer") - 1)
+               == 0)
+        {
+            ngx_http_webpubsub_trailers_offset = cmd->offset;
+            return;
+        }
+    }
 }
 
 
@@ -801,6 +881,8 @@ ngx_http_webpubsub_init(ngx_conf_t *cf)
     if (ngx_http_webpubsub_event_init_names(cf) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    ngx_http_webpubsub_find_trailers(cf->cycle);
 
     /* before the rewrite module's: "return" may use the variables */
 

@@ -67,6 +67,16 @@ http {
             add_trailer X-T t always;
         }
 
+        # trailers inherited from the enclosing location
+        location /trailed/ {
+            add_trailer X-U u always;
+
+            location = /trailed/send {
+                webpubsub_rest_pass /_wps/;
+                webpubsub_rest send_to_all;
+            }
+        }
+
         location = /ok/list {
             webpubsub_rest_pass /_wps/;
             webpubsub_rest list_connections group=\$webpubsub_arg_group;
@@ -184,7 +194,7 @@ $t->run();
 # 2 that work, 2 for each of 2 keep-alive cases, 3 for each of 2 blocks
 # in a location, 5 for each of 7 refusals and 5 more about them, 1 after,
 # 16 on logging, 12 nginx -t cases
-$t->plan(2 + 2 * 2 + 3 * 2 + 5 * 7 + 5 + 1 + 16 + 12);
+$t->plan(2 + 3 * 2 + 3 * 2 + 5 * 7 + 5 + 1 + 16 + 12);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -283,8 +293,10 @@ for my $case (['an "if" block', '/if/send?x=1'],
 }
 
 # An answer without a body, whole on a keep-alive connection: the second
-# call goes once the first answer is in, and comes back whole too.  With
-# add_trailer the answer is chunked, and must end with its last chunk.
+# call goes once the first answer is in, and comes back whole too.  Such
+# an answer goes out as its header alone, except where add_trailer (the
+# location's own or one it inherits) makes nginx send it chunked: then it
+# must end with its last chunk and the trailer.
 
 # read one answer from $s: (head, body), or () if it does not come whole
 sub read_answer {
@@ -315,7 +327,10 @@ sub read_answer {
 for my $c ([ 'two calls on one connection', '/ok/send',
              qr/\r\nContent-Length: 0\r\n/, qr/\A\z/ ],
            [ 'two calls on one connection, with add_trailer', '/trailer/send',
-             qr/\r\nTransfer-Encoding: chunked\r\n/, qr/\A0\r\nX-T: t\r\n\r\n\z/ ])
+             qr/\r\nTransfer-Encoding: chunked\r\n/, qr/\A0\r\nX-T: t\r\n\r\n\z/ ],
+           [ 'two calls on one connection, add_trailer inherited',
+             '/trailed/send', qr/\r\nTransfer-Encoding: chunked\r\n/,
+             qr/\A0\r\nX-U: u\r\n\r\n\z/ ])
 {
     my ($name, $path, $framing, $rest) = @$c;
     my $n0 = $rec->count;
