@@ -31,8 +31,12 @@
  * The pool of one call: its subrequest, token and proxy buffers.  A call
  * takes over 4k (its request, contexts, variables, upstream); in a pool
  * that holds it in one block, no allocation walks a chain of blocks.
+ * Allocations up to 8k come from that block too, where nginx's default
+ * limit (a page) would malloc() and free() the proxy's answer buffer
+ * (proxy_buffer_size, 4k or 8k) on every call.
  */
 #define NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE  16384
+#define NGX_HTTP_WEBPUBSUB_REST_POOL_MAX   8192
 
 /*
  * Call pools kept for the next calls of a worker, once their calls are
@@ -1160,7 +1164,12 @@ ngx_http_webpubsub_rest_take_pool(ngx_log_t *log)
     ngx_pool_t  *pool;
 
     if (ngx_http_webpubsub_rest_nspare == 0) {
-        return ngx_create_pool(NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE, log);
+        pool = ngx_create_pool(NGX_HTTP_WEBPUBSUB_REST_POOL_SIZE, log);
+        if (pool != NULL) {
+            pool->max = NGX_HTTP_WEBPUBSUB_REST_POOL_MAX;
+        }
+
+        return pool;
     }
 
     pool = ngx_http_webpubsub_rest_spare[--ngx_http_webpubsub_rest_nspare];
