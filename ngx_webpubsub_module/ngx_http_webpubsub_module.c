@@ -669,11 +669,16 @@ ngx_http_webpubsub_send(ngx_http_request_t *r, ngx_uint_t status,
 
     /*
      * No body (a REST call's 202): the header is the whole answer, sent
-     * in one pass of the filters rather than two, unless trailers may
-     * make nginx send it chunked, when it needs its last chunk too.
+     * in one pass of the filters rather than two, where nothing needs
+     * the body filters' pass: no trailers, which make nginx send it
+     * chunked and then need its last chunk; no subrequest still waiting
+     * in r's output, which that pass would wake; and not a 200, which
+     * the addition filter may wrap in a body of its own.
      */
 
-    if (body == NULL && len == 0 && r == r->main
+    if (body == NULL && len == 0 && status != NGX_HTTP_OK
+        && r == r->main && r == r->connection->data
+        && r->postponed == NULL
         && !ngx_http_webpubsub_may_trail(r))
     {
         r->header_only = 1;
@@ -720,8 +725,7 @@ ngx_http_webpubsub_may_trail(ngx_http_request_t *r)
         return 0;
     }
 
-    conf = ngx_http_get_module_loc_conf(r,
-                                        (*ngx_http_webpubsub_headers_module));
+    conf = r->loc_conf[ngx_http_webpubsub_headers_module->ctx_index];
 
     return *(ngx_array_t **) (conf + ngx_http_webpubsub_trailers_offset)
            != NULL;
@@ -751,7 +755,14 @@ ngx_http_webpubsub_find_trailers(ngx_cycle_t *cycle)
                            sizeof("add_trailer") - 1)
                == 0)
         {
-            ngx_http_webpubsub_trailers_offset = cmd->offset;
+            if (cmd->conf == NGX_HTTP_LOC_CONF_OFFSET) {
+                ngx_http_webpubsub_trailers_offset = cmd->offset;
+
+            } else {
+                /* not where it is looked for: assume trailers */
+                ngx_http_webpubsub_headers_module = NULL;
+            }
+
             return;
         }
     }

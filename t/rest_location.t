@@ -67,6 +67,15 @@ http {
             add_trailer X-T t always;
         }
 
+        # trailers only in an "if" block, which has a configuration of its own
+        location = /trailer-if/send {
+            webpubsub_rest_pass /_wps/;
+            webpubsub_rest send_to_all;
+            if (\$arg_t) {
+                add_trailer X-V v always;
+            }
+        }
+
         # trailers inherited from the enclosing location
         location /trailed/ {
             add_trailer X-U u always;
@@ -194,7 +203,7 @@ $t->run();
 # 2 that work, 2 for each of 2 keep-alive cases, 3 for each of 2 blocks
 # in a location, 5 for each of 7 refusals and 5 more about them, 1 after,
 # 16 on logging, 12 nginx -t cases
-$t->plan(2 + 3 * 2 + 3 * 2 + 5 * 7 + 5 + 1 + 16 + 12);
+$t->plan(2 + 3 * 2 + 4 * 2 + 5 * 7 + 5 + 1 + 16 + 12);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -330,7 +339,10 @@ for my $c ([ 'two calls on one connection', '/ok/send',
              qr/\r\nTransfer-Encoding: chunked\r\n/, qr/\A0\r\nX-T: t\r\n\r\n\z/ ],
            [ 'two calls on one connection, add_trailer inherited',
              '/trailed/send', qr/\r\nTransfer-Encoding: chunked\r\n/,
-             qr/\A0\r\nX-U: u\r\n\r\n\z/ ])
+             qr/\A0\r\nX-U: u\r\n\r\n\z/ ],
+           [ 'two calls on one connection, add_trailer in an "if" block',
+             '/trailer-if/send?t=1', qr/\r\nTransfer-Encoding: chunked\r\n/,
+             qr/\A0\r\nX-V: v\r\n\r\n\z/ ])
 {
     my ($name, $path, $framing, $rest) = @$c;
     my $n0 = $rec->count;
